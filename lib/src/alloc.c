@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: MIT */
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "msikv/alloc.h"
+
+static void *default_malloc(size_t size, void *ctx) {
+  (void)ctx;
+  return malloc(size);
+}
+
+static void *default_realloc(void *ptr, size_t size, void *ctx) {
+  (void)ctx;
+  return realloc(ptr, size);
+}
+
+static void default_free(void *ptr, void *ctx) {
+  (void)ctx;
+  free(ptr);
+}
+
+static msikv_allocator current = {default_malloc, default_realloc,
+                                  default_free, NULL};
+
+static void *json_malloc(size_t size) { return msikv_malloc(size); }
+static void json_free(void *ptr) { msikv_free(ptr); }
+
+static void install_json_hooks(void) {
+  cJSON_Hooks hooks = {json_malloc, json_free};
+  cJSON_InitHooks(&hooks);
+}
+
+msikv_result msikv_global_init(void) {
+  install_json_hooks();
+  return MSIKV_OK;
+}
+
+void msikv_set_allocator(const msikv_allocator *allocator) {
+  if (allocator && allocator->malloc_fn && allocator->realloc_fn &&
+      allocator->free_fn)
+    current = *allocator;
+  else
+    current = (msikv_allocator){default_malloc, default_realloc, default_free,
+                                NULL};
+  install_json_hooks();
+}
+
+void *msikv_malloc(size_t size) {
+  return current.malloc_fn(size ? size : 1, current.ctx);
+}
+
+void *msikv_calloc(size_t count, size_t size) {
+  if (size && count > (size_t)-1 / size)
+    return NULL;
+  void *p = msikv_malloc(count * size);
+  if (p)
+    memset(p, 0, count * size);
+  return p;
+}
+
+void *msikv_realloc(void *ptr, size_t size) {
+  return current.realloc_fn(ptr, size ? size : 1, current.ctx);
+}
+
+void msikv_free(void *ptr) {
+  if (ptr)
+    current.free_fn(ptr, current.ctx);
+}
+
+char *msikv_strndup(const char *s, size_t n) {
+  if (!s)
+    return NULL;
+  char *copy = msikv_malloc(n + 1);
+  if (!copy)
+    return NULL;
+  memcpy(copy, s, n);
+  copy[n] = '\0';
+  return copy;
+}
+
+char *msikv_strdup(const char *s) {
+  return s ? msikv_strndup(s, strlen(s)) : NULL;
+}
+
+void msikv_secure_zero(void *ptr, size_t len) {
+  /* A volatile pointer keeps the stores from being optimised away. */
+  volatile unsigned char *p = ptr;
+  while (len--)
+    *p++ = 0;
+}
+
+void msikv_secret_free(char *secret) {
+  if (!secret)
+    return;
+  msikv_secure_zero(secret, strlen(secret));
+  msikv_free(secret);
+}
