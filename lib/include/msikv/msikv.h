@@ -11,6 +11,7 @@
 #include "msikv/alloc.h"
 #include "msikv/buffer.h"
 #include "msikv/clock.h"
+#include "msikv/credential.h"
 #include "msikv/http.h"
 #include "msikv/log.h"
 #include "msikv/parse.h"
