@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 #include <cjson/cJSON.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc_internal.h"
 #include "msikv/alloc.h"
 
 static void *default_malloc(size_t size, void *ctx) {
@@ -23,7 +25,19 @@ static void default_free(void *ptr, void *ctx) {
 static msikv_allocator current = {default_malloc, default_realloc,
                                   default_free, NULL};
 
-static void *json_malloc(size_t size) { return msikv_malloc(size); }
+/* cJSON returns NULL for both bad input and OOM; this flag tells them apart. */
+static _Thread_local bool json_alloc_failed;
+
+static void *json_malloc(size_t size) {
+  void *p = msikv_malloc(size);
+  if (!p)
+    json_alloc_failed = true;
+  return p;
+}
+
+void msikv__json_alloc_reset(void) { json_alloc_failed = false; }
+
+bool msikv__json_alloc_failed(void) { return json_alloc_failed; }
 static void json_free(void *ptr) { msikv_free(ptr); }
 
 static void install_json_hooks(void) {

@@ -2,6 +2,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "alloc_internal.h"
 #include "json_internal.h"
 #include "msikv/alloc.h"
 #include "msikv/parse.h"
@@ -11,15 +12,10 @@ msikv_result msikv__json_parse(const char *text, size_t len,
   if (!text)
     return MSIKV_ERR_PARSE;
   const char *end = NULL;
+  msikv__json_alloc_reset();
   cJSON *json = cJSON_ParseWithLengthOpts(text, len, &end, false);
-  if (!json) {
-    /* cJSON returns NULL for both bad JSON and OOM: probe the allocator. */
-    void *probe = msikv_malloc(64);
-    if (!probe)
-      return MSIKV_ERR_NOMEM;
-    msikv_free(probe);
-    return MSIKV_ERR_PARSE;
-  }
+  if (!json)
+    return msikv__json_alloc_failed() ? MSIKV_ERR_NOMEM : MSIKV_ERR_PARSE;
   /* Only whitespace may follow the value. */
   for (const char *p = end; p && p < text + len; p++) {
     if (*p != ' ' && *p != '\t' && *p != '\r' && *p != '\n' && *p != '\0') {

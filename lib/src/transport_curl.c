@@ -19,7 +19,10 @@ typedef struct curl_transport {
   CURLSH *share;
   pthread_mutex_t share_locks[CURL_LOCK_DATA_LAST];
   pthread_mutex_t pool_lock;
-  CURL **idle; /* Handles kept for reuse: they hold live connections. */
+  /* Handles kept for reuse: each keeps its own live connections. Connections
+   * are not shared through CURLSH: libcurl does not support sharing them
+   * between concurrent threads. DNS and TLS sessions are shared. */
+  CURL **idle;
   size_t idle_count;
 } curl_transport;
 
@@ -357,7 +360,6 @@ msikv_result msikv_transport_curl_new(const msikv_curl_options *options,
   curl_share_setopt(t->share, CURLSHOPT_USERDATA, t);
   curl_share_setopt(t->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
   curl_share_setopt(t->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
-  curl_share_setopt(t->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
   transport->send = curl_send;
   transport->destroy = curl_destroy;
   transport->ctx = t;
