@@ -339,6 +339,16 @@ static void test_curl_threads_share_transport(void **state) {
   assert_true(f->plain.connections <= 8);
 }
 
+static char *bio_text(BIO *bio) {
+  char *p;
+  long n = BIO_get_mem_data(bio, &p);
+  char *text = malloc((size_t)n + 1);
+  assert_non_null(text);
+  memcpy(text, p, (size_t)n);
+  text[n] = '\0';
+  return text;
+}
+
 /* A self-signed EC certificate for 127.0.0.1, as PEM strings. */
 static void make_cert(char **out_key, char **out_cert) {
   EVP_PKEY *key = EVP_EC_gen("P-256");
@@ -369,11 +379,8 @@ static void make_cert(char **out_key, char **out_cert) {
   BIO *cb = BIO_new(BIO_s_mem());
   PEM_write_bio_PrivateKey(kb, key, NULL, NULL, 0, NULL, NULL);
   PEM_write_bio_X509(cb, x);
-  char *p;
-  long n = BIO_get_mem_data(kb, &p);
-  *out_key = strndup(p, (size_t)n);
-  n = BIO_get_mem_data(cb, &p);
-  *out_cert = strndup(p, (size_t)n);
+  *out_key = bio_text(kb);
+  *out_cert = bio_text(cb);
   BIO_free(kb);
   BIO_free(cb);
   X509_free(x);
