@@ -136,6 +136,25 @@ MSIKV_NODISCARD msikv_result mock_kv__b64_decode(msikv_buf *out,
                                                  const char *text,
                                                  size_t len);
 
+/** What mock_kv__secret_json() writes. */
+enum {
+  KV_F_VALUE = 1u << 0,      /**< "value" (SecretBundle from get/set) */
+  KV_F_VERSION_ID = 1u << 1, /**< id ends in /{version} (bundles, versions) */
+  KV_F_DELETED = 1u << 2,    /**< recoveryId, deletedDate, scheduledPurgeDate */
+  KV_F_PREVIOUS = 1u << 3    /**< previousVersion (2025 api-versions) */
+};
+/**
+ * Builds a SecretBundle / SecretItem / Deleted* object for version @p v of
+ * @p s; @p base is "https://{vault host}". @return owned, or NULL on OOM.
+ */
+cJSON *mock_kv__secret_json(const mock_kv *kv, const char *base,
+                            const kv_secret *s, const kv_version *v,
+                            unsigned flags);
+/** {"error":{"code","message","innererror":{"code"}}}; @p inner may be NULL.
+ * @return owned, or NULL on OOM. */
+cJSON *mock_kv__error_json(const char *code, const char *inner,
+                           const char *message);
+
 /* kv_backup.c */
 /** Writes the opaque backup blob of @p secret (base64url) into @p out. */
 MSIKV_NODISCARD msikv_result mock_kv__backup_encode(const kv_secret *secret,
