@@ -78,6 +78,27 @@ void msikv__kv_error_body_parse(const char *json, size_t len,
                                 msikv_error *err, char *out_message,
                                 size_t message_size);
 
+/* ---- Request bodies (kv_body.c, pure) ---- */
+
+/** @return true when @p len bytes of @p text are well-formed UTF-8. */
+bool msikv__kv_utf8_valid(const char *text, size_t len);
+
+/** Appends @p text as a JSON string literal (quotes and escapes). */
+MSIKV_NODISCARD msikv_result msikv__kv_json_string(msikv_buf *out,
+                                                   const char *text);
+
+/** Checks content type, tags and times against the service limits. */
+MSIKV_NODISCARD msikv_result msikv__kv_check_options(
+    const msikv_kv_secret_options *opts, msikv_error *out_err);
+
+/**
+ * Writes {"value":..,"contentType":..,"attributes":{..},"tags":{..}} into
+ * @p out (a secret buffer when @p value is set). @p value NULL leaves it
+ * out (update); @p opts NULL sends no property.
+ */
+MSIKV_NODISCARD msikv_result msikv__kv_build_body(
+    msikv_buf *out, const char *value, const msikv_kv_secret_options *opts);
+
 /* ---- Errors and validation (kv_errors.c) ---- */
 
 /** Checks a secret name; sets an MSIKV_ERR_ARG message naming @p what. */
@@ -143,6 +164,15 @@ MSIKV_NODISCARD msikv_result msikv__kv_send(msikv_kv_client *client,
 MSIKV_NODISCARD msikv_result msikv__kv_url(const msikv_kv_client *client,
                                            msikv_buf *out, const char *fmt,
                                            ...) MSIKV_PRINTF(3, 4);
+
+/**
+ * Waits until GET @p url answers 200 (404 or 403 keep/stop waiting as the
+ * SDK pollers do), up to the client's poll_timeout_ms.
+ * @retval MSIKV_ERR_TIMEOUT when still 404 at the deadline.
+ */
+MSIKV_NODISCARD msikv_result msikv__kv_poll_until_found(
+    msikv_kv_client *client, const char *op, const char *name,
+    const char *url, msikv_error *out_err);
 
 /** Initialises @p resp with the client's body cap. */
 void msikv__kv_response_init(const msikv_kv_client *client,

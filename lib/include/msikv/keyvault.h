@@ -157,6 +157,155 @@ MSIKV_NODISCARD msikv_result msikv_kv_get_secret(msikv_kv_client *client,
                                                  msikv_kv_secret **out_secret,
                                                  msikv_error *out_err);
 
+/** A tag to send: both strings borrowed for the call. */
+typedef struct msikv_kv_tag_ref {
+  const char *name;  /**< At most 512 characters. */
+  const char *value; /**< At most 512 characters. */
+} msikv_kv_tag_ref;
+
+/** Most tags a secret may carry. */
+#define MSIKV_KV_MAX_TAGS 15
+
+/**
+ * Properties to send with set_secret or update_secret_properties. Get it
+ * from msikv_kv_secret_options_default() (sends nothing). All pointers are
+ * borrowed for the call.
+ */
+typedef struct msikv_kv_secret_options {
+  const char *content_type;      /**< NULL = not sent; at most 255 chars. */
+  const msikv_kv_tag_ref *tags;  /**< tag_count entries (at most 15). */
+  size_t tag_count;
+  /** Send "tags" even when tag_count is 0 (update: clears the tags). Tags
+   * are always sent when tag_count > 0. */
+  bool set_tags;
+  bool set_enabled;              /**< Send attributes.enabled = enabled. */
+  bool enabled;
+  int64_t nbf;                   /**< Not before, Unix seconds; 0 = not sent. */
+  int64_t exp;                   /**< Expires, Unix seconds; 0 = not sent. */
+} msikv_kv_secret_options;
+
+/** @return options that send no property. */
+msikv_kv_secret_options msikv_kv_secret_options_default(void);
+
+/**
+ * Sets a secret (PUT /secrets/NAME): a new version each call.
+ * @param[in] value the secret (NUL-terminated); at most max_value_bytes.
+ * @param[in] opts NULL for none.
+ * @param[out] out_secret optional (NULL to ignore): the new version, owned;
+ * free with msikv_kv_secret_free().
+ * @retval MSIKV_ERR_TOO_LARGE value over max_value_bytes (nothing sent).
+ * @retval MSIKV_ERR_CONFLICT 409: the name belongs to a deleted secret.
+ */
+MSIKV_NODISCARD msikv_result msikv_kv_set_secret(
+    msikv_kv_client *client, const char *name, const char *value,
+    const msikv_kv_secret_options *opts, msikv_kv_secret **out_secret,
+    msikv_error *out_err);
+
+/**
+ * Updates a version's properties (PATCH /secrets/NAME/VERSION): content
+ * type, enabled, nbf, exp, tags. The value cannot change.
+ * @param[in] version NULL or "" for the latest version.
+ * @param[out] out_secret optional: the properties (no value), owned.
+ */
+MSIKV_NODISCARD msikv_result msikv_kv_update_secret_properties(
+    msikv_kv_client *client, const char *name, const char *version,
+    const msikv_kv_secret_options *opts, msikv_kv_secret **out_secret,
+    msikv_error *out_err);
+
+/**
+ * Deletes a secret (all versions) and waits, up to poll_timeout_ms, until
+ * the deleted secret can be read (polling GET /deletedsecrets/NAME: 404
+ * then 200). Without soft delete (no recoveryId) it returns at once.
+ * @param[out] out_deleted optional: the deleted secret, owned.
+ * @retval MSIKV_ERR_TIMEOUT the delete started but was not complete in time
+ * (out_deleted untouched).
+ */
+MSIKV_NODISCARD msikv_result msikv_kv_delete_secret(
+    msikv_kv_client *client, const char *name, msikv_kv_secret **out_deleted,
+    msikv_error *out_err);
+
+/**
+ * Gets a deleted secret (GET /deletedsecrets/NAME): properties, recovery id,
+ * deletion and purge dates; no value.
+ * @param[out] out_deleted owned; free with msikv_kv_secret_free().
+ */
+MSIKV_NODISCARD msikv_result msikv_kv_get_deleted_secret(
+    msikv_kv_client *client, const char *name, msikv_kv_secret **out_deleted,
+    msikv_error *out_err);
+
+/**
+ * Recovers a deleted secret (POST /deletedsecrets/NAME/recover) and waits,
+ * up to poll_timeout_ms, until the secret can be read (GET /secrets/NAME/:
+ * 404 then 200).
+ * @param[out] out_secret optional: the recovered properties (no value).
+ * @retval MSIKV_ERR_TIMEOUT the recovery was not complete in time.
+ */
+MSIKV_NODISCARD msikv_result msikv_kv_recover_deleted_secret(
+    msikv_kv_client *client, const char *name, msikv_kv_secret **out_secret,
+    msikv_error *out_err);
+
+/** Purges a deleted secret for good (DELETE /deletedsecrets/NAME, 204). */
+MSIKV_NODISCARD msikv_result msikv_kv_purge_deleted_secret(
+    msikv_kv_client *client, const char *name, msikv_error *out_err);
+
+/**
+ * Backs up all versions of a secret (POST /secrets/NAME/backup).
+ * @param[out] out_blob the opaque base64url blob, owned; free with
+ * msikv_secret_free() (it is encrypted, but treat it with care).
+ */
+MSIKV_NODISCARD msikv_result msikv_kv_backup_secret(msikv_kv_client *client,
+                                                    const char *name,
+                                                    char **out_blob,
+                                                    msikv_error *out_err);
+
+/**
+ * Restores a backup blob into this vault (POST /secrets/restore).
+ * @param[in] blob as returned by msikv_kv_backup_secret().
+ * @param[out] out_secret optional: the restored properties (no value).
+ * @retval MSIKV_ERR_CONFLICT the name exists (or is deleted) in this vault.
+ */
+MSIKV_NODISCARD msikv_result msikv_kv_restore_secret(
+    msikv_kv_client *client, const char *blob, msikv_kv_secret **out_secret,
+    msikv_error *out_err);
+
+/**
+ * An iterator over a listing. It holds at most one page at a time and
+ * follows nextLink until it is null (short or empty pages do not end the
+ * list). Use it from one thread at a time; it borrows the client, which
+ * must outlive it. Nothing is sent until the first next().
+ */
+typedef struct msikv_kv_secret_iter msikv_kv_secret_iter;
+
+/** Lists the latest version of every secret (GET /secrets): items carry
+ * properties, no value and no version. */
+MSIKV_NODISCARD msikv_result msikv_kv_list_secrets(
+    msikv_kv_client *client, msikv_kv_secret_iter **out_iter,
+    msikv_error *out_err);
+
+/** Lists every version of one secret (GET /secrets/NAME/versions). */
+MSIKV_NODISCARD msikv_result msikv_kv_list_secret_versions(
+    msikv_kv_client *client, const char *name, msikv_kv_secret_iter **out_iter,
+    msikv_error *out_err);
+
+/** Lists deleted secrets (GET /deletedsecrets), with recovery fields. */
+MSIKV_NODISCARD msikv_result msikv_kv_list_deleted_secrets(
+    msikv_kv_client *client, msikv_kv_secret_iter **out_iter,
+    msikv_error *out_err);
+
+/**
+ * Advances the iterator.
+ * @param[out] out_item the next item, owned (free with
+ * msikv_kv_secret_free()), or NULL when the listing is over (MSIKV_OK).
+ * @retval an error from fetching or parsing a page; the iterator may then
+ * only be freed.
+ */
+MSIKV_NODISCARD msikv_result msikv_kv_secret_iter_next(
+    msikv_kv_secret_iter *iter, msikv_kv_secret **out_item,
+    msikv_error *out_err);
+
+/** Frees the iterator. NULL-safe. */
+void msikv_kv_secret_iter_free(msikv_kv_secret_iter *iter);
+
 #ifdef __cplusplus
 }
 #endif
