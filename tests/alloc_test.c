@@ -6,6 +6,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "alloc_internal.h"
 #include "msikv/alloc.h"
 #include "msikv/buffer.h"
 #include "oom.h"
@@ -130,6 +131,21 @@ static void test_counting_allocator_fails_nth(void **state) {
   oom_uninstall();
 }
 
+static void test_zeroing_allocator_round_trip(void **state) {
+  (void)state;
+  char *s = msikv__zstrdup("Authorization: Bearer x");
+  assert_string_equal(s, "Authorization: Bearer x");
+  s = msikv__zrealloc(s, 100);
+  assert_string_equal(s, "Authorization: Bearer x");
+  unsigned char *z = msikv__zcalloc(3, 5);
+  assert_true(all_zero(z, 15));
+  assert_null(msikv__zcalloc((size_t)-1, 2));
+  assert_null(msikv__zmalloc((size_t)-1));
+  msikv__zfree(z);
+  msikv__zfree(s);
+  msikv__zfree(NULL);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_secret_free_zeroes_before_free),
@@ -138,6 +154,7 @@ int main(void) {
       cmocka_unit_test(test_calloc_overflow_and_zero_fill),
       cmocka_unit_test(test_strndup_copies_prefix),
       cmocka_unit_test(test_counting_allocator_fails_nth),
+      cmocka_unit_test(test_zeroing_allocator_round_trip),
   };
   return cmocka_run_group_tests_name("alloc", tests, NULL, NULL);
 }

@@ -110,3 +110,57 @@ void msikv_secret_free(char *secret) {
   msikv_secure_zero(secret, strlen(secret));
   msikv_free(secret);
 }
+
+/* Blocks of the zeroing allocator start with their size; 16 bytes keep the
+ * payload aligned for any type. */
+#define ZHEADER 16
+
+void *msikv__zmalloc(size_t size) {
+  if (size > (size_t)-1 - ZHEADER)
+    return NULL;
+  unsigned char *p = malloc(size + ZHEADER);
+  if (!p)
+    return NULL;
+  memcpy(p, &size, sizeof(size));
+  return p + ZHEADER;
+}
+
+void msikv__zfree(void *ptr) {
+  if (!ptr)
+    return;
+  unsigned char *p = (unsigned char *)ptr - ZHEADER;
+  size_t size;
+  memcpy(&size, p, sizeof(size));
+  msikv_secure_zero(ptr, size);
+  free(p);
+}
+
+void *msikv__zcalloc(size_t count, size_t size) {
+  if (size && count > (size_t)-1 / size)
+    return NULL;
+  void *p = msikv__zmalloc(count * size);
+  if (p)
+    memset(p, 0, count * size);
+  return p;
+}
+
+void *msikv__zrealloc(void *ptr, size_t size) {
+  if (!ptr)
+    return msikv__zmalloc(size);
+  size_t old;
+  memcpy(&old, (unsigned char *)ptr - ZHEADER, sizeof(old));
+  void *p = msikv__zmalloc(size);
+  if (!p)
+    return NULL;
+  memcpy(p, ptr, old < size ? old : size);
+  msikv__zfree(ptr);
+  return p;
+}
+
+char *msikv__zstrdup(const char *s) {
+  size_t len = strlen(s);
+  char *copy = msikv__zmalloc(len + 1);
+  if (copy)
+    memcpy(copy, s, len + 1);
+  return copy;
+}

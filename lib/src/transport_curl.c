@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "alloc_internal.h"
 #include "msikv/alloc.h"
 #include "msikv/log.h"
 #include "msikv/msikv.h"
@@ -34,7 +35,15 @@ typedef struct transfer {
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
 static CURLcode global_rc = CURLE_FAILED_INIT;
 
-static void global_init(void) { global_rc = curl_global_init(CURL_GLOBAL_ALL); }
+/* libcurl copies the Authorization header and form bodies into its own
+ * buffers; its allocations go through the zeroing allocator so those copies
+ * are wiped when freed. (If the process initialised libcurl earlier, its
+ * allocator stays in place: libcurl takes the first one only.) */
+static void global_init(void) {
+  global_rc = curl_global_init_mem(CURL_GLOBAL_ALL, msikv__zmalloc,
+                                   msikv__zfree, msikv__zrealloc,
+                                   msikv__zstrdup, msikv__zcalloc);
+}
 
 msikv_curl_options msikv_curl_options_default(void) {
   msikv_curl_options options;
