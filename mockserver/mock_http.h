@@ -58,6 +58,8 @@ typedef struct mock_response {
   /* Fault effects applied by the server adapter. */
   int64_t delay_ms;     /**< Wait before answering. */
   bool reset_connection;/**< Drop the connection instead of answering. */
+  bool truncate_body;   /**< Announce the whole body, send half of it, then
+                             drop the connection. */
 } mock_response;
 
 /** @return header @p name (case-insensitive) or NULL. */

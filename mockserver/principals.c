@@ -1,0 +1,175 @@
+/* SPDX-License-Identifier: MIT */
+#include "principals.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+static void add(mock_principals *p, mock_principal_kind kind, bool system,
+                const char *name, const char *client_id, const char *object_id,
+                const char *resource_id, const char *secret,
+                int64_t secret_expires_s) {
+  mock_principal *x = &p->items[p->count++];
+  memset(x, 0, sizeof(*x));
+  x->kind = kind;
+  x->system_assigned = system;
+  snprintf(x->name, sizeof(x->name), "%s", name);
+  snprintf(x->client_id, sizeof(x->client_id), "%s", client_id);
+  snprintf(x->object_id, sizeof(x->object_id), "%s", object_id);
+  snprintf(x->resource_id, sizeof(x->resource_id), "%s", resource_id);
+  snprintf(x->client_secret, sizeof(x->client_secret), "%s", secret);
+  x->secret_expires_s = secret_expires_s;
+}
+
+void mock_principals_default(mock_principals *out) {
+  memset(out, 0, sizeof(*out));
+  snprintf(out->tenant_id, sizeof(out->tenant_id), "%s", MOCK_DEFAULT_TENANT);
+  add(out, MOCK_PRINCIPAL_MANAGED_IDENTITY, true, "msikv-webapp",
+      MOCK_APPSERVICE_MI_CLIENT_ID, MOCK_APPSERVICE_MI_OBJECT_ID, "", "", 0);
+  add(out, MOCK_PRINCIPAL_MANAGED_IDENTITY, false, "msikv-uami",
+      MOCK_USER_MI_CLIENT_ID, MOCK_USER_MI_OBJECT_ID, MOCK_USER_MI_RESOURCE_ID,
+      "", 0);
+  add(out, MOCK_PRINCIPAL_SERVICE_PRINCIPAL, false, "msikv-developer",
+      MOCK_SP_CLIENT_ID, MOCK_SP_OBJECT_ID, "", MOCK_SP_SECRET, 0);
+  add(out, MOCK_PRINCIPAL_SERVICE_PRINCIPAL, false, "msikv-denied",
+      MOCK_DENIED_CLIENT_ID, MOCK_DENIED_OBJECT_ID, "", MOCK_DENIED_SECRET, 0);
+  /* Expired on 2020-01-01. */
+  add(out, MOCK_PRINCIPAL_SERVICE_PRINCIPAL, false, "msikv-expired",
+      MOCK_EXPIRED_CLIENT_ID, MOCK_EXPIRED_OBJECT_ID, "", MOCK_EXPIRED_SECRET,
+      1577836800);
+}
+
+static msikv_result copy_str(const cJSON *obj, const char *key, char *out,
+                             size_t size, bool required, size_t index,
+                             msikv_error *out_err) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+  if (!v || cJSON_IsNull(v)) {
+    if (required)
+      return msikv_error_set(out_err, MSIKV_ERR_CONFIG,
+                             "seed: principals[%zu] needs \"%s\" (a string)",
+                             index, key);
+    return MSIKV_OK;
+  }
+  if (!cJSON_IsString(v) || strlen(v->valuestring) >= size)
+    return msikv_error_set(out_err, MSIKV_ERR_CONFIG,
+                           "seed: principals[%zu].%s must be a string of at "
+                           "most %zu characters",
+                           index, key, size - 1);
+  snprintf(out, size, "%s", v->valuestring);
+  return MSIKV_OK;
+}
+
+msikv_result mock_principals_from_json(const cJSON *tenant_id,
+                                       const cJSON *principals,
+                                       mock_principals *out,
+                                       msikv_error *out_err) {
+  mock_principals tmp;
+  mock_principals_default(&tmp);
+  if (tenant_id && !cJSON_IsNull(tenant_id)) {
+    if (!cJSON_IsString(tenant_id) || !tenant_id->valuestring[0] ||
+        strlen(tenant_id->valuestring) >= sizeof(tmp.tenant_id))
+      return msikv_error_set(out_err, MSIKV_ERR_CONFIG,
+                             "seed: \"tenant_id\" must be a non-empty string");
+    snprintf(tmp.tenant_id, sizeof(tmp.tenant_id), "%s",
+             tenant_id->valuestring);
+  }
+  if (principals && !cJSON_IsNull(principals)) {
+    if (!cJSON_IsArray(principals))
+      return msikv_error_set(out_err, MSIKV_ERR_CONFIG,
+                             "seed: \"principals\" must be an array");
+    size_t n = (size_t)cJSON_GetArraySize(principals);
+    if (n > MOCK_MAX_PRINCIPALS)
+      return msikv_error_set(out_err, MSIKV_ERR_CONFIG,
+                             "seed: at most %d principals are supported",
+                             MOCK_MAX_PRINCIPALS);
+    tmp.count = 0;
+    size_t i = 0;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, principals) {
+      mock_principal *x = &tmp.items[tmp.count];
+      memset(x, 0, sizeof(*x));
+      if (!cJSON_IsObject(it))
+        return msikv_error_set(out_err, MSIKV_ERR_CONFIG,
+                               "seed: principals[%zu] must be an object", i);
+      char type[32] = "";
+      msikv_result rc = copy_str(it, "type", type, sizeof(type), true, i,
+                                 out_err);
+      if (!rc)
+        rc = copy_str(it, "client_id", x->client_id, sizeof(x->client_id),
+                      true, i, out_err);
+      if (!rc)
+        rc = copy_str(it, "object_id", x->object_id, sizeof(x->object_id),
+                      true, i, out_err);
+      if (!rc)
+        rc = copy_str(it, "name", x->name, sizeof(x->name), false, i, out_err);
+      if (!rc)
+        rc = copy_str(it, "resource_id", x->resource_id,
+                      sizeof(x->resource_id), false, i, out_err);
+      if (!rc)
+        rc = copy_str(it, "client_secret", x->client_secret,
+                      sizeof(x->client_secret), false, i, out_err);
+      if (rc)
+        return rc;
+      if (strcmp(type, "managed_identity") == 0)
+        x->kind = MOCK_PRINCIPAL_MANAGED_IDENTITY;
+      else if (strcmp(type, "service_principal") == 0)
+        x->kind = MOCK_PRINCIPAL_SERVICE_PRINCIPAL;
+      else
+        return msikv_error_set(out_err, MSIKV_ERR_CONFIG,
+                               "seed: principals[%zu].type must be "
+                               "\"managed_identity\" or \"service_principal\"",
+                               i);
+      const cJSON *sys = cJSON_GetObjectItemCaseSensitive(it, "system_assigned");
+      x->system_assigned = cJSON_IsTrue(sys);
+      const cJSON *exp =
+          cJSON_GetObjectItemCaseSensitive(it, "secret_expires_on");
+      if (exp && !cJSON_IsNull(exp)) {
+        if (!cJSON_IsNumber(exp) || exp->valuedouble < 0)
+          return msikv_error_set(out_err, MSIKV_ERR_CONFIG,
+                                 "seed: principals[%zu].secret_expires_on "
+                                 "must be epoch seconds",
+                                 i);
+        x->secret_expires_s = (int64_t)exp->valuedouble;
+      }
+      if (!x->name[0])
+        memcpy(x->name, x->client_id, sizeof(x->name)); /* same size */
+      tmp.count++;
+      i++;
+    }
+  }
+  *out = tmp;
+  return MSIKV_OK;
+}
+
+const mock_principal *mock_principals_by_client_id(const mock_principals *p,
+                                                   const char *client_id) {
+  for (size_t i = 0; i < p->count; i++)
+    if (strcasecmp(p->items[i].client_id, client_id) == 0)
+      return &p->items[i];
+  return NULL;
+}
+
+const mock_principal *mock_principals_by_object_id(const mock_principals *p,
+                                                   const char *object_id) {
+  for (size_t i = 0; i < p->count; i++)
+    if (strcasecmp(p->items[i].object_id, object_id) == 0)
+      return &p->items[i];
+  return NULL;
+}
+
+const mock_principal *mock_principals_by_resource_id(const mock_principals *p,
+                                                     const char *resource_id) {
+  for (size_t i = 0; i < p->count; i++)
+    if (p->items[i].resource_id[0] &&
+        strcasecmp(p->items[i].resource_id, resource_id) == 0)
+      return &p->items[i];
+  return NULL;
+}
+
+const mock_principal *mock_principals_system(const mock_principals *p) {
+  for (size_t i = 0; i < p->count; i++)
+    if (p->items[i].kind == MOCK_PRINCIPAL_MANAGED_IDENTITY &&
+        p->items[i].system_assigned)
+      return &p->items[i];
+  return NULL;
+}
