@@ -408,18 +408,20 @@ static void test_list_percent_encoded_query_names(void **state) {
                         "sp", NULL),
                    200);
   const char *link = jstr(f->json, "nextLink");
-  const char *tok = strstr(link, "$skiptoken=") + strlen("$skiptoken=");
+  const char *start = strstr(link, "$skiptoken=") + strlen("$skiptoken=");
+  char tok[512];
+  snprintf(tok, sizeof(tok), "%.*s", (int)(strchr(start, '&') - start),
+           start);
   char target[1024];
   snprintf(target, sizeof(target),
-           "/secrets?api%%2Dversion=7.6&%%24skiptoken=%.*s&maxresults=2",
-           (int)(strchr(tok, '&') - tok), tok);
+           "/secrets?api%%2Dversion=7.6&%%24skiptoken=%s&maxresults=2", tok);
   assert_int_equal(call(f, "GET", target, "sp", NULL), 200);
   const cJSON *first = cJSON_GetArrayItem(jobj(f->json, "value"), 0);
   assert_string_equal(jstr(first, "id"), BASE "/secrets/s02");
   /* The JS SDK re-encodes the nextLink it was given. */
   snprintf(target, sizeof(target),
-           "/secrets?api%%2Dversion=7.6&%%24skiptoken=%.*s&max%%72esults=2",
-           (int)(strchr(tok, '&') - tok), tok);
+           "/secrets?api%%2Dversion=7.6&%%24skiptoken=%s&max%%72esults=2",
+           tok);
   assert_int_equal(call(f, "GET", target, "sp", NULL), 200);
   assert_int_equal(cJSON_GetArraySize(jobj(f->json, "value")), 2);
 }
