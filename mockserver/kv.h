@@ -58,13 +58,13 @@ typedef mock_token_status (*mock_verify_fn)(void *ctx, const char *token,
 
 /** Configuration; strings are copied by mock_kv_new(). */
 typedef struct mock_kv_config {
-  const char *dns_suffix;  /**< "vault.localhost" */
-  int port;                /**< TLS listener port (ids, nextLink, challenge) */
-  const char *authority;   /**< "https://login.localhost:PORT" */
+  const char *dns_suffix; /**< "vault.localhost" */
+  int port;               /**< TLS listener port (ids, nextLink, challenge) */
+  const char *authority;  /**< "https://login.localhost:PORT" */
   const char *tenant_id;
-  size_t max_value_bytes;  /**< 25600; 0 means 25600 */
-  int recoverable_days;    /**< 90; 0 means 90 */
-  mock_verify_fn verify;   /**< NULL: every token is rejected as malformed */
+  size_t max_value_bytes; /**< 25600; 0 means 25600 */
+  int recoverable_days;   /**< 90; 0 means 90 */
+  mock_verify_fn verify;  /**< NULL: every token is rejected as malformed */
   void *verify_ctx;
 } mock_kv_config;
 
@@ -106,8 +106,7 @@ MSIKV_NODISCARD msikv_result mock_kv_seed_default(mock_kv *kv);
  * in docs/mock-keyvault.md). On failure the state is unchanged and
  * @p err says which element was wrong (MSIKV_ERR_CONFIG).
  */
-MSIKV_NODISCARD msikv_result mock_kv_seed_json(mock_kv *kv,
-                                               const cJSON *vaults,
+MSIKV_NODISCARD msikv_result mock_kv_seed_json(mock_kv *kv, const cJSON *vaults,
                                                msikv_error *err);
 
 /**
@@ -124,8 +123,7 @@ bool mock_kv_host_matches(const mock_kv *kv, const char *host);
  * Answers one Key Vault request. Always fills @p resp (status, headers,
  * body); @p resp must have been initialised with mock_response_init().
  */
-void mock_kv_handle(mock_kv *kv, const mock_request *req,
-                    mock_response *resp);
+void mock_kv_handle(mock_kv *kv, const mock_request *req, mock_response *resp);
 
 #ifdef __cplusplus
 }

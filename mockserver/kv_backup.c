@@ -108,8 +108,7 @@ static bool is_hex32(const char *s) {
   return true;
 }
 
-static bool read_int(const cJSON *o, const char *key, bool *has,
-                     int64_t *out) {
+static bool read_int(const cJSON *o, const char *key, bool *has, int64_t *out) {
   const cJSON *n = cJSON_GetObjectItemCaseSensitive(o, key);
   if (!n) {
     if (has)

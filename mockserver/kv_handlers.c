@@ -25,8 +25,8 @@ typedef struct kv_ctx {
   kv_vault *vault;
   mock_claims claims;
   char vault_name[64];
-  char base[400];         /* https://demo.vault.localhost:8443 (ids) */
-  char link_base[400];    /* same, always with the port (nextLink) */
+  char base[400];      /* https://demo.vault.localhost:8443 (ids) */
+  char link_base[400]; /* same, always with the port (nextLink) */
   char api_version[64];
   bool api_2025;
   int64_t now_ms, now_s;
@@ -88,17 +88,15 @@ static msikv_result reply_bad_parameter(kv_ctx *c, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(message, sizeof(message), fmt, ap);
   va_end(ap);
-  return reply_json(c, 400,
-                    mock_kv__error_json("BadParameter", NULL, message));
+  return reply_json(c, 400, mock_kv__error_json("BadParameter", NULL, message));
 }
 
 static msikv_result reply_unauthorized(kv_ctx *c, const char *message) {
-  msikv_result rc = mock_response_header(c->resp, "WWW-Authenticate",
-                                         c->kv->challenge);
+  msikv_result rc =
+      mock_response_header(c->resp, "WWW-Authenticate", c->kv->challenge);
   if (rc)
     return rc;
-  return reply_json(c, 401,
-                    mock_kv__error_json("Unauthorized", NULL, message));
+  return reply_json(c, 401, mock_kv__error_json("Unauthorized", NULL, message));
 }
 
 static msikv_result reply_secret_not_found(kv_ctx *c, const char *name,
@@ -119,8 +117,7 @@ static msikv_result reply_deleted_not_found(kv_ctx *c, const char *name) {
                      "Deleted Secret not found: %s", name);
 }
 
-static msikv_result reply_deleted_but_recoverable(kv_ctx *c,
-                                                  const char *name) {
+static msikv_result reply_deleted_but_recoverable(kv_ctx *c, const char *name) {
   return reply_error(c, 409, "Conflict", "ObjectIsDeletedButRecoverable",
                      "Secret %s is currently in a deleted but recoverable "
                      "state, and its name cannot be reused; in this state, "
@@ -137,9 +134,9 @@ static msikv_result reply_secret(kv_ctx *c, int status, const kv_secret *s,
                                  const kv_version *v, unsigned flags) {
   if (c->api_2025)
     flags |= KV_F_PREVIOUS;
-  return reply_json(c, status,
-                    mock_kv__secret_json(c->kv, c->base, s, v,
-                                         flags | KV_F_VERSION_ID));
+  return reply_json(
+      c, status,
+      mock_kv__secret_json(c->kv, c->base, s, v, flags | KV_F_VERSION_ID));
 }
 
 /* ---- authentication ---- */
@@ -286,13 +283,18 @@ static bool split_path(kv_ctx *c) {
   c->nseg = 0;
   while (*p) {
     size_t n = strcspn(p, "/");
-    if (c->nseg == MAX_SEGMENTS || n > SEGMENT_MAX)
+    if (c->nseg == MAX_SEGMENTS)
       return false;
+    /* A longer segment is cut to SEGMENT_MAX: it can then match no keyword
+     * or version, and as a name it fails the 127-character rule (400). */
     msikv_buf seg;
-    msikv_buf_init(&seg, SEGMENT_MAX);
+    msikv_buf_init(&seg, 16 * SEGMENT_MAX);
     bool ok = msikv_url_decode(&seg, p, n, false) == MSIKV_OK;
-    if (ok)
-      memcpy(c->seg[c->nseg], seg.data ? seg.data : "", seg.len + 1);
+    if (ok) {
+      size_t len = seg.len < SEGMENT_MAX ? seg.len : SEGMENT_MAX;
+      memcpy(c->seg[c->nseg], seg.data ? seg.data : "", len);
+      c->seg[c->nseg][len] = '\0';
+    }
     msikv_buf_free(&seg);
     if (!ok)
       return false;
@@ -669,8 +671,8 @@ static msikv_result op_backup(kv_ctx *c, const char *name) {
 
 static msikv_result op_restore(kv_ctx *c) {
   msikv_result rc = MSIKV_OK;
-  cJSON *body = cJSON_ParseWithLength(c->req->body ? c->req->body : "",
-                                      c->req->body_len);
+  cJSON *body =
+      cJSON_ParseWithLength(c->req->body ? c->req->body : "", c->req->body_len);
   const cJSON *value = cJSON_GetObjectItemCaseSensitive(body, "value");
   kv_secret *restored = NULL;
   if (!cJSON_IsString(value)) {
@@ -725,8 +727,7 @@ typedef struct page_entry {
 } page_entry;
 
 static int entry_cmp(const void *a, const void *b) {
-  return strcasecmp(((const page_entry *)a)->key,
-                    ((const page_entry *)b)->key);
+  return strcasecmp(((const page_entry *)a)->key, ((const page_entry *)b)->key);
 }
 
 /* Reads maxresults and $skiptoken. @return false with the 400 written. */
@@ -783,13 +784,12 @@ static msikv_result next_link(kv_ctx *c, const char *path, const char *key,
   if (m && cJSON_AddStringToObject(m, "NextMarker", key))
     text = cJSON_PrintUnformatted(m);
   if (text)
-    rc = mock_kv__b64url_encode(&tok, (const unsigned char *)text,
-                                strlen(text));
+    rc =
+        mock_kv__b64url_encode(&tok, (const unsigned char *)text, strlen(text));
   if (!rc)
-    rc = msikv_buf_appendf(out,
-                           "%s%s?api-version=%s&$skiptoken=%s&maxresults=%lld",
-                           c->link_base, path, c->api_version, tok.data,
-                           (long long)max);
+    rc = msikv_buf_appendf(
+        out, "%s%s?api-version=%s&$skiptoken=%s&maxresults=%lld", c->link_base,
+        path, c->api_version, tok.data, (long long)max);
   cJSON_free(text);
   cJSON_Delete(m);
   msikv_buf_free(&tok);
@@ -821,8 +821,8 @@ static msikv_result op_list(kv_ctx *c, list_kind kind, const char *name) {
   }
   if (!page_params(c, &max, &marker, &rc))
     goto out;
-  size_t cap = kind == LIST_VERSIONS ? owner->version_count
-                                     : c->vault->secret_count;
+  size_t cap =
+      kind == LIST_VERSIONS ? owner->version_count : c->vault->secret_count;
   entries = msikv_calloc(cap ? cap : 1, sizeof(*entries));
   if (!entries) {
     rc = MSIKV_ERR_NOMEM;
@@ -831,14 +831,14 @@ static msikv_result op_list(kv_ctx *c, list_kind kind, const char *name) {
   size_t n = 0;
   for (size_t i = 0; i < cap; i++) {
     if (kind == LIST_VERSIONS) {
-      entries[n++] = (page_entry){owner->versions[i].version, owner,
-                                  &owner->versions[i]};
+      entries[n++] =
+          (page_entry){owner->versions[i].version, owner, &owner->versions[i]};
       continue;
     }
     kv_secret *s = c->vault->secrets[i];
-    bool want = kind == LIST_SECRETS ? !s->deleted
-                                     : (s->deleted &&
-                                        c->now_ms >= s->hidden_until_ms);
+    bool want = kind == LIST_SECRETS
+                    ? !s->deleted
+                    : (s->deleted && c->now_ms >= s->hidden_until_ms);
     if (want && s->version_count)
       entries[n++] = (page_entry){s->name, s, mock_kv__latest(s)};
   }
@@ -859,8 +859,8 @@ static msikv_result op_list(kv_ctx *c, list_kind kind, const char *name) {
                    : kind == LIST_DELETED ? KV_F_DELETED
                                           : 0;
   for (size_t i = start; i < end; i++) {
-    cJSON *item = mock_kv__secret_json(c->kv, c->base, entries[i].s,
-                                       entries[i].v, flags);
+    cJSON *item =
+        mock_kv__secret_json(c->kv, c->base, entries[i].s, entries[i].v, flags);
     if (!item) {
       rc = MSIKV_ERR_NOMEM;
       goto out;
@@ -895,8 +895,8 @@ static msikv_result no_route(kv_ctx *c, bool method_wrong) {
   printable(path, sizeof(path), c->req->path);
   if (method_wrong)
     return reply_error(c, 405, "MethodNotAllowed", NULL,
-                       "The mock Key Vault does not support %s on %s.",
-                       method, path);
+                       "The mock Key Vault does not support %s on %s.", method,
+                       path);
   return reply_error(c, 404, "NotFound", NULL,
                      "The mock Key Vault has no resource at %s (it serves "
                      "/secrets and /deletedsecrets).",
@@ -930,9 +930,9 @@ static msikv_result route(kv_ctx *c) {
     if (c->nseg == 1) {
       if (!get)
         return no_route(c, true);
-      return allowed(c, KV_PERM_LIST, false, &rc) ? op_list(c, LIST_SECRETS,
-                                                            NULL)
-                                                  : rc;
+      return allowed(c, KV_PERM_LIST, false, &rc)
+                 ? op_list(c, LIST_SECRETS, NULL)
+                 : rc;
     }
     if (c->nseg == 2 && post && strcmp(name, "restore") == 0)
       return allowed(c, KV_PERM_RESTORE, false, &rc) ? op_restore(c) : rc;
@@ -945,8 +945,7 @@ static msikv_result route(kv_ctx *c) {
         return allowed(c, KV_PERM_SET, true, &rc) ? op_update(c, name, NULL)
                                                   : rc;
       if (del)
-        return allowed(c, KV_PERM_DELETE, true, &rc) ? op_delete(c, name)
-                                                     : rc;
+        return allowed(c, KV_PERM_DELETE, true, &rc) ? op_delete(c, name) : rc;
       return no_route(c, true);
     }
     if (c->nseg == 3) {
@@ -956,11 +955,9 @@ static msikv_result route(kv_ctx *c) {
                    ? op_list(c, LIST_VERSIONS, name)
                    : rc;
       if (strcmp(third, "backup") == 0 && post)
-        return allowed(c, KV_PERM_BACKUP, true, &rc) ? op_backup(c, name)
-                                                     : rc;
+        return allowed(c, KV_PERM_BACKUP, true, &rc) ? op_backup(c, name) : rc;
       if (get)
-        return allowed(c, KV_PERM_GET, true, &rc) ? op_get(c, name, third)
-                                                  : rc;
+        return allowed(c, KV_PERM_GET, true, &rc) ? op_get(c, name, third) : rc;
       if (patch)
         return allowed(c, KV_PERM_SET, true, &rc) ? op_update(c, name, third)
                                                   : rc;
@@ -987,8 +984,7 @@ static msikv_result route(kv_ctx *c) {
     if (c->nseg == 3 && strcmp(c->seg[2], "recover") == 0) {
       if (!post)
         return no_route(c, true);
-      return allowed(c, KV_PERM_RECOVER, true, &rc) ? op_recover(c, name)
-                                                    : rc;
+      return allowed(c, KV_PERM_RECOVER, true, &rc) ? op_recover(c, name) : rc;
     }
     return no_route(c, false);
   }
@@ -1051,8 +1047,7 @@ static void request_id(char out[37]) {
            hex + 16, hex + 20);
 }
 
-void mock_kv_handle(mock_kv *kv, const mock_request *req,
-                    mock_response *resp) {
+void mock_kv_handle(mock_kv *kv, const mock_request *req, mock_response *resp) {
   kv_ctx *c = msikv_calloc(1, sizeof(*c));
   msikv_result rc = MSIKV_ERR_NOMEM;
   if (c && kv && req) {

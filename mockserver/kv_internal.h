@@ -44,9 +44,9 @@ enum {
 /** One version of a secret. */
 typedef struct kv_version {
   char version[KV_VERSION_LEN + 1];
-  char *value;          /**< owned; freed with msikv_secret_free */
-  char *content_type;   /**< owned or NULL */
-  cJSON *tags;          /**< owned object or NULL */
+  char *value;        /**< owned; freed with msikv_secret_free */
+  char *content_type; /**< owned or NULL */
+  cJSON *tags;        /**< owned object or NULL */
   bool enabled;
   bool has_nbf, has_exp;
   int64_t nbf_s, exp_s;
@@ -72,7 +72,7 @@ typedef struct kv_policy {
 } kv_policy;
 
 typedef struct kv_vault {
-  char name[32];        /**< lower-case */
+  char name[32]; /**< lower-case */
   char location[64];
   kv_secret **secrets;
   size_t secret_count, secret_cap;
@@ -81,16 +81,16 @@ typedef struct kv_vault {
 } kv_vault;
 
 struct mock_kv {
-  char *dns_suffix;     /**< lower-case */
+  char *dns_suffix; /**< lower-case */
   int port;
-  char *authority;      /**< without trailing slash */
+  char *authority; /**< without trailing slash */
   char *tenant_id;
   size_t max_value_bytes;
   int recoverable_days;
   mock_verify_fn verify;
   void *verify_ctx;
-  char resource[320];   /**< "https://vault.localhost:8443" */
-  char challenge[768];  /**< the WWW-Authenticate value */
+  char resource[320];  /**< "https://vault.localhost:8443" */
+  char challenge[768]; /**< the WWW-Authenticate value */
   pthread_mutex_t lock;
   kv_vault **vaults;
   size_t vault_count;
@@ -113,8 +113,7 @@ void mock_kv__secret_remove(kv_vault *vault, kv_secret *secret);
 MSIKV_NODISCARD msikv_result mock_kv__version_add(kv_secret *secret,
                                                   kv_version **out);
 void mock_kv__version_clear(kv_version *v);
-kv_version *mock_kv__version_find(const kv_secret *secret,
-                                  const char *version);
+kv_version *mock_kv__version_find(const kv_secret *secret, const char *version);
 static inline kv_version *mock_kv__latest(const kv_secret *s) {
   return s->version_count ? &s->versions[s->version_count - 1] : NULL;
 }
@@ -133,8 +132,7 @@ MSIKV_NODISCARD msikv_result mock_kv__b64url_encode(msikv_buf *out,
                                                     size_t len);
 /** Accepts base64url or base64, with or without padding. */
 MSIKV_NODISCARD msikv_result mock_kv__b64_decode(msikv_buf *out,
-                                                 const char *text,
-                                                 size_t len);
+                                                 const char *text, size_t len);
 
 /** What mock_kv__secret_json() writes. */
 enum {

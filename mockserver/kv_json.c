@@ -46,8 +46,7 @@ static int b64_value(char c) {
   return -1;
 }
 
-msikv_result mock_kv__b64_decode(msikv_buf *out, const char *text,
-                                 size_t len) {
+msikv_result mock_kv__b64_decode(msikv_buf *out, const char *text, size_t len) {
   while (len > 0 && text[len - 1] == '=')
     len--;
   if (len % 4 == 1)
@@ -118,8 +117,7 @@ cJSON *mock_kv__secret_json(const mock_kv *kv, const char *base,
     ok = cJSON_AddStringToObject(o, "contentType", v->content_type) != NULL;
   if (ok) {
     if (flags & KV_F_VERSION_ID)
-      snprintf(url, sizeof(url), "%s/secrets/%s/%s", base, s->name,
-               v->version);
+      snprintf(url, sizeof(url), "%s/secrets/%s/%s", base, s->name, v->version);
     else
       snprintf(url, sizeof(url), "%s/secrets/%s", base, s->name);
     ok = cJSON_AddStringToObject(o, "id", url) != NULL;

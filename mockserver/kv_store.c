@@ -224,16 +224,15 @@ msikv_result mock_kv_new(const mock_kv_config *cfg, mock_kv **out) {
   kv->port = cfg->port;
   kv->max_value_bytes =
       cfg->max_value_bytes ? cfg->max_value_bytes : DEFAULT_MAX_VALUE_BYTES;
-  kv->recoverable_days = cfg->recoverable_days ? cfg->recoverable_days
-                                               : DEFAULT_RECOVERABLE_DAYS;
+  kv->recoverable_days =
+      cfg->recoverable_days ? cfg->recoverable_days : DEFAULT_RECOVERABLE_DAYS;
   kv->verify = cfg->verify;
   kv->verify_ctx = cfg->verify_ctx;
   if (kv->port && kv->port != 443)
     snprintf(kv->resource, sizeof(kv->resource), "https://%s:%d",
              kv->dns_suffix, kv->port);
   else
-    snprintf(kv->resource, sizeof(kv->resource), "https://%s",
-             kv->dns_suffix);
+    snprintf(kv->resource, sizeof(kv->resource), "https://%s", kv->dns_suffix);
   snprintf(kv->challenge, sizeof(kv->challenge),
            "Bearer authorization=\"%s/%s\", resource=\"%s\"", kv->authority,
            kv->tenant_id, kv->resource);
@@ -402,8 +401,8 @@ static const struct {
     {"all", KV_PERM_ALL},
 };
 
-static msikv_result seed_policies(kv_vault *v, const cJSON *policies,
-                                  size_t vi, msikv_error *err) {
+static msikv_result seed_policies(kv_vault *v, const cJSON *policies, size_t vi,
+                                  msikv_error *err) {
   if (!policies)
     return MSIKV_OK;
   if (!cJSON_IsArray(policies))
@@ -434,8 +433,8 @@ static msikv_result seed_policies(kv_vault *v, const cJSON *policies,
     const cJSON *s;
     cJSON_ArrayForEach(s, secrets) {
       bool known = false;
-      for (size_t k = 0; cJSON_IsString(s) &&
-                         k < sizeof(perm_names) / sizeof(perm_names[0]);
+      for (size_t k = 0;
+           cJSON_IsString(s) && k < sizeof(perm_names) / sizeof(perm_names[0]);
            k++) {
         if (strcasecmp(s->valuestring, perm_names[k].name) == 0) {
           bits |= perm_names[k].bit;
@@ -458,9 +457,8 @@ static msikv_result seed_policies(kv_vault *v, const cJSON *policies,
   return MSIKV_OK;
 }
 
-static msikv_result seed_secrets(mock_kv *kv, kv_vault *v,
-                                 const cJSON *secrets, size_t vi,
-                                 int64_t now_s, msikv_error *err) {
+static msikv_result seed_secrets(mock_kv *kv, kv_vault *v, const cJSON *secrets,
+                                 size_t vi, int64_t now_s, msikv_error *err) {
   if (!secrets)
     return MSIKV_OK;
   if (!cJSON_IsArray(secrets))
@@ -475,11 +473,10 @@ static msikv_result seed_secrets(mock_kv *kv, kv_vault *v,
     const cJSON *tags = cJSON_GetObjectItemCaseSensitive(s, "tags");
     const cJSON *enabled = cJSON_GetObjectItemCaseSensitive(s, "enabled");
     if (!cJSON_IsString(name) || !mock_kv__name_valid(name->valuestring))
-      return msikv_error_set(
-          err, MSIKV_ERR_CONFIG,
-          "seed: vaults[%zu].secrets[%zu].name must match "
-          "^[0-9a-zA-Z-]{1,127}$",
-          vi, si);
+      return msikv_error_set(err, MSIKV_ERR_CONFIG,
+                             "seed: vaults[%zu].secrets[%zu].name must match "
+                             "^[0-9a-zA-Z-]{1,127}$",
+                             vi, si);
     if (!cJSON_IsString(value) ||
         strlen(value->valuestring) > kv->max_value_bytes)
       return msikv_error_set(
@@ -488,15 +485,13 @@ static msikv_result seed_secrets(mock_kv *kv, kv_vault *v,
           "%zu bytes",
           vi, si, kv->max_value_bytes);
     if (ct && !cJSON_IsNull(ct) &&
-        (!cJSON_IsString(ct) ||
-         strlen(ct->valuestring) > KV_CONTENT_TYPE_MAX))
+        (!cJSON_IsString(ct) || strlen(ct->valuestring) > KV_CONTENT_TYPE_MAX))
       return msikv_error_set(err, MSIKV_ERR_CONFIG,
                              "seed: vaults[%zu].secrets[%zu].contentType must "
                              "be a string of at most 255 characters",
                              vi, si);
     if (tags && !cJSON_IsNull(tags)) {
-      bool ok = cJSON_IsObject(tags) &&
-                cJSON_GetArraySize(tags) <= KV_MAX_TAGS;
+      bool ok = cJSON_IsObject(tags) && cJSON_GetArraySize(tags) <= KV_MAX_TAGS;
       const cJSON *t;
       cJSON_ArrayForEach(t, tags) {
         if (!cJSON_IsString(t))
@@ -513,11 +508,11 @@ static msikv_result seed_secrets(mock_kv *kv, kv_vault *v,
           err, MSIKV_ERR_CONFIG,
           "seed: vaults[%zu].secrets[%zu].enabled must be true or false", vi,
           si);
-    msikv_result rc = seed_secret(
-        v, name->valuestring, value->valuestring,
-        cJSON_IsString(ct) ? ct->valuestring : NULL,
-        cJSON_IsObject(tags) ? tags : NULL,
-        enabled ? cJSON_IsTrue(enabled) : true, now_s);
+    msikv_result rc =
+        seed_secret(v, name->valuestring, value->valuestring,
+                    cJSON_IsString(ct) ? ct->valuestring : NULL,
+                    cJSON_IsObject(tags) ? tags : NULL,
+                    enabled ? cJSON_IsTrue(enabled) : true, now_s);
     if (rc)
       return rc;
     si++;
@@ -552,8 +547,8 @@ msikv_result mock_kv_seed_json(mock_kv *kv, const cJSON *vaults,
       dup = dup || strcasecmp(st.vaults[i]->name, name->valuestring) == 0;
     if (dup) {
       rc = msikv_error_set(err, MSIKV_ERR_CONFIG,
-                           "seed: vaults[%zu]: vault '%s' is defined twice",
-                           vi, name->valuestring);
+                           "seed: vaults[%zu]: vault '%s' is defined twice", vi,
+                           name->valuestring);
       goto out;
     }
     if (loc && (!cJSON_IsString(loc) || !loc->valuestring[0] ||
@@ -564,12 +559,11 @@ msikv_result mock_kv_seed_json(mock_kv *kv, const cJSON *vaults,
       goto out;
     }
     kv_vault *v = NULL;
-    rc = seed_vault_add(&st, name->valuestring,
-                        loc ? loc->valuestring : NULL, &v);
+    rc = seed_vault_add(&st, name->valuestring, loc ? loc->valuestring : NULL,
+                        &v);
     if (!rc)
-      rc = seed_secrets(kv, v,
-                        cJSON_GetObjectItemCaseSensitive(jv, "secrets"), vi,
-                        now_s, err);
+      rc = seed_secrets(kv, v, cJSON_GetObjectItemCaseSensitive(jv, "secrets"),
+                        vi, now_s, err);
     if (!rc)
       rc = seed_policies(
           v, cJSON_GetObjectItemCaseSensitive(jv, "accessPolicies"), vi, err);

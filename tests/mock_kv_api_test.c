@@ -48,7 +48,8 @@ static mock_token_status fake_verify(void *ctx, const char *token,
   else if (strcmp(token, "mi") == 0)
     set_ids(out, MOCK_KV_MI_OBJECT_ID, MOCK_KV_MI_APP_ID);
   else if (strcmp(token, "uami") == 0)
-    set_ids(out, MOCK_KV_UAMI_OBJECT_ID, "cccccccc-0000-4000-8000-000000000001");
+    set_ids(out, MOCK_KV_UAMI_OBJECT_ID,
+            "cccccccc-0000-4000-8000-000000000001");
   else if (strcmp(token, "denied") == 0)
     set_ids(out, MOCK_KV_DENIED_OBJECT_ID,
             "dddddddd-0000-4000-8000-000000000001");
@@ -117,7 +118,7 @@ static int teardown(void **state) {
 /* Sends @p method @p target ("/path?query") with "Bearer @p token" (none
  * when NULL); @return the status. The reply stays in f->resp / f->json. */
 static inline int call(fx *f, const char *method, const char *target,
-                const char *token, const char *body) {
+                       const char *token, const char *body) {
   char path[4096], auth[512];
   const char *q = strchr(target, '?');
   size_t plen = q ? (size_t)(q - target) : strlen(target);
@@ -181,7 +182,7 @@ static inline const char *inner_code(fx *f) {
 
 /* PUTs {"value": value} as the service principal; @return the version. */
 static inline void put_secret(fx *f, const char *name, const char *value,
-                       char out_version[33]) {
+                              char out_version[33]) {
   char target[256], body[512];
   snprintf(target, sizeof(target), "/secrets/%s?api-version=7.6", name);
   snprintf(body, sizeof(body), "{\"value\":\"%s\"}", value);
@@ -211,9 +212,8 @@ static void assert_401(fx *f, const char *message) {
 
 static void test_handle_no_token_exact_challenge(void **state) {
   fx *f = *state;
-  assert_int_equal(call(f, "GET", "/secrets/secret/?api-version=7.6", NULL,
-                        NULL),
-                   401);
+  assert_int_equal(
+      call(f, "GET", "/secrets/secret/?api-version=7.6", NULL, NULL), 401);
   assert_string_equal(mock_response_get_header(&f->resp, "WWW-Authenticate"),
                       CHALLENGE);
   assert_string_equal(f->resp.body.data,
@@ -223,20 +223,17 @@ static void test_handle_no_token_exact_challenge(void **state) {
   assert_string_equal(mock_response_get_header(&f->resp, "Content-Type"),
                       "application/json; charset=utf-8");
   /* The SDKs' first request: a body-less PUT without a token. */
-  assert_int_equal(call(f, "PUT", "/secrets/x?api-version=7.6", NULL, ""),
-                   401);
+  assert_int_equal(call(f, "PUT", "/secrets/x?api-version=7.6", NULL, ""), 401);
   assert_401(f, "AKV10000: Request is missing a Bearer or PoP token.");
   /* Not a bearer token, or an empty one. */
   f->extra_name = "Authorization";
   f->extra_value = "Basic dXNlcjpwYXNz";
-  assert_int_equal(call(f, "GET", "/secrets/secret?api-version=7.6", NULL,
-                        NULL),
-                   401);
+  assert_int_equal(
+      call(f, "GET", "/secrets/secret?api-version=7.6", NULL, NULL), 401);
   assert_401(f, "AKV10000: Request is missing a Bearer or PoP token.");
   f->extra_value = "Bearer   ";
-  assert_int_equal(call(f, "GET", "/secrets/secret?api-version=7.6", NULL,
-                        NULL),
-                   401);
+  assert_int_equal(
+      call(f, "GET", "/secrets/secret?api-version=7.6", NULL, NULL), 401);
   assert_401(f, "AKV10000: Request is missing a Bearer or PoP token.");
   f->extra_name = NULL;
 }
@@ -272,8 +269,9 @@ static void test_handle_bad_tokens_real_401s(void **state) {
                 "https://vault.localhost:8443, found: "
                 "https://management.azure.com/.");
   call(f, "GET", url, "aud:https://vault.azure.net", NULL);
-  assert_401(f, "AKV10022: Invalid audience. Expected "
-                "https://vault.localhost:8443, found: https://vault.azure.net.");
+  assert_401(f,
+             "AKV10022: Invalid audience. Expected "
+             "https://vault.localhost:8443, found: https://vault.azure.net.");
   call(f, "GET", url, "wrongiss", NULL);
   assert_401(f, "AKV10032: Invalid issuer. Expected one of "
                 "https://sts.windows.net/11111111-2222-3333-4444-555555555555/"
@@ -310,16 +308,26 @@ static void test_handle_audience_trailing_slash_accepted(void **state) {
 
 static void test_handle_api_versions_accepted_and_rejected(void **state) {
   fx *f = *state;
-  const char *good[] = {"7.0", "7.1", "7.2", "7.3", "7.4", "7.5", "7.6",
-                        "7.6-preview.2", "7.5-preview.1", "7.0-preview.10",
-                        "2025-06-01-preview", "2025-07-01"};
+  const char *good[] = {"7.0",
+                        "7.1",
+                        "7.2",
+                        "7.3",
+                        "7.4",
+                        "7.5",
+                        "7.6",
+                        "7.6-preview.2",
+                        "7.5-preview.1",
+                        "7.0-preview.10",
+                        "2025-06-01-preview",
+                        "2025-07-01"};
   char url[256];
   for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
     snprintf(url, sizeof(url), "/secrets/secret?api-version=%s", good[i]);
     assert_int_equal(call(f, "GET", url, "sp", NULL), 200);
   }
-  const char *bad[] = {"7.7", "8.0", "6.0", "7", "7.6-preview.", "7.6-preview",
-                       "2016-10-01", "2025-07-02", "", "7.6 "};
+  const char *bad[] = {
+      "7.7",         "8.0",        "6.0",        "7", "7.6-preview.",
+      "7.6-preview", "2016-10-01", "2025-07-02", "",  "7.6 "};
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
     snprintf(url, sizeof(url), "/secrets/secret?api-version=%s", bad[i]);
     assert_int_equal(call(f, "GET", url, "sp", NULL), 400);
@@ -333,12 +341,10 @@ static void test_handle_api_versions_accepted_and_rejected(void **state) {
                       "mock Key Vault supports 7.0 to 7.6, 7.0-preview.N to "
                       "7.6-preview.N, 2025-06-01-preview and 2025-07-01.");
   /* Percent-encoded names, as the JS SDK sends them. */
-  assert_int_equal(call(f, "GET", "/secrets/secret?api%2Dversion=7.6", "sp",
-                        NULL),
-                   200);
-  assert_int_equal(call(f, "GET", "/secrets/secret?api%2dversion=7%2E6",
-                        "sp", NULL),
-                   200);
+  assert_int_equal(
+      call(f, "GET", "/secrets/secret?api%2Dversion=7.6", "sp", NULL), 200);
+  assert_int_equal(
+      call(f, "GET", "/secrets/secret?api%2dversion=7%2E6", "sp", NULL), 200);
 }
 
 static void test_handle_previous_version_only_2025(void **state) {
@@ -347,14 +353,13 @@ static void test_handle_previous_version_only_2025(void **state) {
   put_secret(f, "rotating", "one", v1);
   assert_null(jstr(f->json, "previousVersion"));
   put_secret(f, "rotating", "two", v2);
-  assert_int_equal(call(f, "GET", "/secrets/rotating?api-version=2025-07-01",
-                        "sp", NULL),
-                   200);
+  assert_int_equal(
+      call(f, "GET", "/secrets/rotating?api-version=2025-07-01", "sp", NULL),
+      200);
   assert_string_equal(jstr(f->json, "previousVersion"), v1);
   assert_string_equal(jstr(f->json, "value"), "two");
-  assert_int_equal(call(f, "GET", "/secrets/rotating?api-version=7.6", "sp",
-                        NULL),
-                   200);
+  assert_int_equal(
+      call(f, "GET", "/secrets/rotating?api-version=7.6", "sp", NULL), 200);
   assert_null(jobj(f->json, "previousVersion"));
 }
 
@@ -382,9 +387,9 @@ static void test_handle_default_identities_policies(void **state) {
   assert_non_null(strstr(err_message(f), "does not have secrets get "
                                          "permission"));
   assert_int_equal(call(f, "GET", get, "oid:unknown-principal", NULL), 403);
-  assert_int_equal(call(f, "PUT", "/secrets/x?api-version=7.6", "mi",
-                        "{\"value\":\"v\"}"),
-                   403);
+  assert_int_equal(
+      call(f, "PUT", "/secrets/x?api-version=7.6", "mi", "{\"value\":\"v\"}"),
+      403);
   assert_non_null(strstr(err_message(f), "secrets set permission"));
 }
 
@@ -437,8 +442,7 @@ static void test_handle_each_permission_enforced(void **state) {
         assert_int_equal(st, ops[i].ok_status);
       } else {
         assert_int_equal(st, 403);
-        snprintf(expect, sizeof(expect), "secrets %s permission",
-                 ops[i].perm);
+        snprintf(expect, sizeof(expect), "secrets %s permission", ops[i].perm);
         assert_non_null(strstr(err_message(f), expect));
         assert_non_null(strstr(err_message(f), "oid=p-"));
       }
@@ -478,9 +482,8 @@ static void test_handle_request_ids_and_content_type(void **state) {
 
 static void test_handle_name_rules_bad_parameter(void **state) {
   fx *f = *state;
-  assert_int_equal(call(f, "GET", "/secrets/bad_name?api-version=7.6", "sp",
-                        NULL),
-                   400);
+  assert_int_equal(
+      call(f, "GET", "/secrets/bad_name?api-version=7.6", "sp", NULL), 400);
   assert_string_equal(err_code(f), "BadParameter");
   assert_string_equal(err_message(f),
                       "The request URI contains an invalid name: bad_name");
@@ -499,15 +502,20 @@ static void test_handle_name_rules_bad_parameter(void **state) {
   snprintf(url, sizeof(url), "/secrets/%s?api-version=7.6", name);
   assert_int_equal(call(f, "PUT", url, "sp", "{\"value\":\"v\"}"), 400);
   assert_string_equal(err_code(f), "BadParameter");
+  char long_url[1200];
+  memset(name, 'b', sizeof(name));
+  snprintf(long_url, sizeof(long_url), "/secrets/%.*s%.*s%.*s?api-version=7.6",
+           200, name, 200, name, 200, name);
+  assert_int_equal(call(f, "GET", long_url, "sp", NULL), 400);
+  assert_string_equal(err_code(f), "BadParameter");
   /* Names are case-insensitive. */
   put_secret(f, "MixedCase-1", "v1", NULL);
-  assert_int_equal(call(f, "GET", "/secrets/mixedcase-1?api-version=7.6",
-                        "sp", NULL),
-                   200);
+  assert_int_equal(
+      call(f, "GET", "/secrets/mixedcase-1?api-version=7.6", "sp", NULL), 200);
   assert_string_equal(jstr(f->json, "value"), "v1");
-  assert_int_equal(call(f, "GET", "/deletedsecrets/bad.name?api-version=7.6",
-                        "sp", NULL),
-                   400);
+  assert_int_equal(
+      call(f, "GET", "/deletedsecrets/bad.name?api-version=7.6", "sp", NULL),
+      400);
   assert_string_equal(err_message(f),
                       "The request URI contains an invalid name: bad.name");
 }
@@ -546,7 +554,8 @@ static void test_handle_bad_bodies_and_tags(void **state) {
                         "}"),
                    400);
   char body[2048];
-  size_t n = (size_t)snprintf(body, sizeof(body), "{\"value\":\"v\",\"tags\":{");
+  size_t n =
+      (size_t)snprintf(body, sizeof(body), "{\"value\":\"v\",\"tags\":{");
   for (int i = 0; i < 15; i++)
     n += (size_t)snprintf(body + n, sizeof(body) - n, "%s\"k%d\":\"v\"",
                           i ? "," : "", i);
@@ -563,14 +572,12 @@ static void test_handle_bad_bodies_and_tags(void **state) {
 static void test_handle_unknown_vault_route_method(void **state) {
   fx *f = *state;
   f->host = "nosuch.vault.localhost:8443";
-  assert_int_equal(call(f, "GET", "/secrets/secret?api-version=7.6", "sp",
-                        NULL),
-                   404);
+  assert_int_equal(
+      call(f, "GET", "/secrets/secret?api-version=7.6", "sp", NULL), 404);
   assert_string_equal(err_code(f), "VaultNotFound");
   f->host = "DEMO.Vault.Localhost:8443";
-  assert_int_equal(call(f, "GET", "/secrets/secret?api-version=7.6", "sp",
-                        NULL),
-                   200);
+  assert_int_equal(
+      call(f, "GET", "/secrets/secret?api-version=7.6", "sp", NULL), 200);
   assert_memory_equal(jstr(f->json, "id"), BASE "/secrets/secret/",
                       strlen(BASE "/secrets/secret/"));
   f->host = HOST;
@@ -583,12 +590,10 @@ static void test_handle_routes_and_methods(void **state) {
   assert_int_equal(call(f, "POST", "/secrets?api-version=7.6", "sp", NULL),
                    405);
   assert_string_equal(err_code(f), "MethodNotAllowed");
-  assert_int_equal(call(f, "GET", "/secrets/a/b/c?api-version=7.6", "sp",
-                        NULL),
+  assert_int_equal(call(f, "GET", "/secrets/a/b/c?api-version=7.6", "sp", NULL),
                    404);
-  assert_int_equal(call(f, "PUT", "/deletedsecrets/a?api-version=7.6", "sp",
-                        "{}"),
-                   405);
+  assert_int_equal(
+      call(f, "PUT", "/deletedsecrets/a?api-version=7.6", "sp", "{}"), 405);
 }
 
 static void test_host_matches_suffix_and_port(void **state) {
@@ -637,10 +642,9 @@ static msikv_result oom_put(void *ctx) {
   msikv_result rc = mock_kv_new(&cfg, &kv);
   if (!rc)
     rc = mock_kv_seed_default(kv);
-  const char *targets[] = {"/secrets/n?api-version=7.6",
-                           "/secrets/n/backup?api-version=7.6",
-                           "/secrets?api-version=7.6&maxresults=1",
-                           "/secrets/n?api-version=7.6"};
+  const char *targets[] = {
+      "/secrets/n?api-version=7.6", "/secrets/n/backup?api-version=7.6",
+      "/secrets?api-version=7.6&maxresults=1", "/secrets/n?api-version=7.6"};
   const char *methods[] = {"PUT", "POST", "GET", "DELETE"};
   for (size_t i = 0; !rc && i < 4; i++) {
     char path[64];
@@ -654,8 +658,8 @@ static msikv_result oom_put(void *ctx) {
     req.query = q + 1;
     req.body = i == 0 ? "{\"value\":\"v\",\"tags\":{\"a\":\"b\"}}" : "";
     req.body_len = strlen(req.body);
-    req.headers[req.header_count++] = (mock_header){"Authorization",
-                                                    "Bearer sp"};
+    req.headers[req.header_count++] =
+        (mock_header){"Authorization", "Bearer sp"};
     req.now_ms = T0_MS;
     mock_response resp;
     mock_response_init(&resp);

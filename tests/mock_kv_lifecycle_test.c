@@ -48,7 +48,8 @@ static mock_token_status fake_verify(void *ctx, const char *token,
   else if (strcmp(token, "mi") == 0)
     set_ids(out, MOCK_KV_MI_OBJECT_ID, MOCK_KV_MI_APP_ID);
   else if (strcmp(token, "uami") == 0)
-    set_ids(out, MOCK_KV_UAMI_OBJECT_ID, "cccccccc-0000-4000-8000-000000000001");
+    set_ids(out, MOCK_KV_UAMI_OBJECT_ID,
+            "cccccccc-0000-4000-8000-000000000001");
   else if (strcmp(token, "denied") == 0)
     set_ids(out, MOCK_KV_DENIED_OBJECT_ID,
             "dddddddd-0000-4000-8000-000000000001");
@@ -117,7 +118,7 @@ static int teardown(void **state) {
 /* Sends @p method @p target ("/path?query") with "Bearer @p token" (none
  * when NULL); @return the status. The reply stays in f->resp / f->json. */
 static inline int call(fx *f, const char *method, const char *target,
-                const char *token, const char *body) {
+                       const char *token, const char *body) {
   char path[4096], auth[512];
   const char *q = strchr(target, '?');
   size_t plen = q ? (size_t)(q - target) : strlen(target);
@@ -181,7 +182,7 @@ static inline const char *inner_code(fx *f) {
 
 /* PUTs {"value": value} as the service principal; @return the version. */
 static inline void put_secret(fx *f, const char *name, const char *value,
-                       char out_version[33]) {
+                              char out_version[33]) {
   char target[256], body[512];
   snprintf(target, sizeof(target), "/secrets/%s?api-version=7.6", name);
   snprintf(body, sizeof(body), "{\"value\":\"%s\"}", value);
@@ -259,8 +260,8 @@ static void test_handle_get_latest_slash_and_version(void **state) {
   assert_string_equal(jstr(f->json, "id"), id);
   assert_int_equal(
       call(f, "GET",
-           "/secrets/s1/00000000000000000000000000000000?api-version=7.6",
-           "sp", NULL),
+           "/secrets/s1/00000000000000000000000000000000?api-version=7.6", "sp",
+           NULL),
       404);
   assert_string_equal(err_code(f), "SecretNotFound");
   assert_string_equal(
@@ -270,8 +271,7 @@ static void test_handle_get_latest_slash_and_version(void **state) {
       "be able to recover it using the correct recovery command. For help "
       "resolving this issue, please see "
       "https://go.microsoft.com/fwlink/?linkid=2125182");
-  assert_int_equal(call(f, "GET", "/secrets/nope?api-version=7.6", "sp",
-                        NULL),
+  assert_int_equal(call(f, "GET", "/secrets/nope?api-version=7.6", "sp", NULL),
                    404);
   assert_string_equal(
       err_message(f),
@@ -330,9 +330,8 @@ static void test_handle_update_properties_no_value(void **state) {
   assert_int_equal(call(f, "GET", "/secrets/u?api-version=7.6", "sp", NULL),
                    200);
   assert_string_equal(jstr(f->json, "value"), "two");
-  assert_int_equal(call(f, "PATCH", "/secrets/none?api-version=7.6", "sp",
-                        "{}"),
-                   404);
+  assert_int_equal(
+      call(f, "PATCH", "/secrets/none?api-version=7.6", "sp", "{}"), 404);
   assert_string_equal(err_code(f), "SecretNotFound");
 }
 
@@ -342,12 +341,10 @@ static void test_handle_delete_recover_purge_state_machine(void **state) {
   put_secret(f, "life", "alive", v1);
   f->now_ms += 1000;
   int64_t del_s = f->now_ms / 1000;
-  assert_int_equal(call(f, "DELETE", "/secrets/life?api-version=7.6", "sp",
-                        NULL),
-                   200);
+  assert_int_equal(
+      call(f, "DELETE", "/secrets/life?api-version=7.6", "sp", NULL), 200);
   assert_null(jobj(f->json, "value"));
-  assert_string_equal(jstr(f->json, "recoveryId"),
-                      BASE "/deletedsecrets/life");
+  assert_string_equal(jstr(f->json, "recoveryId"), BASE "/deletedsecrets/life");
   assert_true(jnum(f->json, "deletedDate") == (double)del_s);
   assert_true(jnum(f->json, "scheduledPurgeDate") ==
               (double)(del_s + 90 * 86400));
@@ -355,18 +352,14 @@ static void test_handle_delete_recover_purge_state_machine(void **state) {
   snprintf(id, sizeof(id), BASE "/secrets/life/%s", v1);
   assert_string_equal(jstr(f->json, "id"), id);
   /* Gone from /secrets, present in /deletedsecrets. */
-  assert_int_equal(call(f, "GET", "/secrets/life?api-version=7.6", "sp",
-                        NULL),
+  assert_int_equal(call(f, "GET", "/secrets/life?api-version=7.6", "sp", NULL),
                    404);
   assert_string_equal(err_code(f), "SecretNotFound");
-  assert_int_equal(call(f, "DELETE", "/secrets/life?api-version=7.6", "sp",
-                        NULL),
-                   404);
-  assert_int_equal(call(f, "GET", "/deletedsecrets/life?api-version=7.6",
-                        "sp", NULL),
-                   200);
-  assert_string_equal(jstr(f->json, "recoveryId"),
-                      BASE "/deletedsecrets/life");
+  assert_int_equal(
+      call(f, "DELETE", "/secrets/life?api-version=7.6", "sp", NULL), 404);
+  assert_int_equal(
+      call(f, "GET", "/deletedsecrets/life?api-version=7.6", "sp", NULL), 200);
+  assert_string_equal(jstr(f->json, "recoveryId"), BASE "/deletedsecrets/life");
   assert_null(jobj(f->json, "value"));
   /* The name cannot be reused while soft-deleted. */
   assert_int_equal(call(f, "PUT", "/secrets/LIFE?api-version=7.6", "sp",
@@ -386,8 +379,7 @@ static void test_handle_delete_recover_purge_state_machine(void **state) {
   assert_null(jobj(f->json, "value"));
   assert_null(jobj(f->json, "recoveryId"));
   assert_string_equal(jstr(f->json, "id"), id);
-  assert_int_equal(call(f, "GET", "/secrets/life?api-version=7.6", "sp",
-                        NULL),
+  assert_int_equal(call(f, "GET", "/secrets/life?api-version=7.6", "sp", NULL),
                    200);
   assert_string_equal(jstr(f->json, "value"), "alive");
   assert_int_equal(call(f, "POST",
@@ -396,50 +388,44 @@ static void test_handle_delete_recover_purge_state_machine(void **state) {
                    404);
   assert_string_equal(err_message(f), "Deleted Secret not found: life");
   /* Delete again, then purge: 204 with an empty body. */
-  assert_int_equal(call(f, "DELETE", "/secrets/life?api-version=7.6", "sp",
-                        NULL),
-                   200);
-  assert_int_equal(call(f, "DELETE", "/deletedsecrets/life?api-version=7.6",
-                        "sp", NULL),
-                   204);
+  assert_int_equal(
+      call(f, "DELETE", "/secrets/life?api-version=7.6", "sp", NULL), 200);
+  assert_int_equal(
+      call(f, "DELETE", "/deletedsecrets/life?api-version=7.6", "sp", NULL),
+      204);
   assert_int_equal(f->resp.body.len, 0);
   assert_null(mock_response_get_header(&f->resp, "Content-Type"));
   assert_non_null(mock_response_get_header(&f->resp, "x-ms-request-id"));
-  assert_int_equal(call(f, "GET", "/deletedsecrets/life?api-version=7.6",
-                        "sp", NULL),
-                   404);
+  assert_int_equal(
+      call(f, "GET", "/deletedsecrets/life?api-version=7.6", "sp", NULL), 404);
   assert_string_equal(err_code(f), "SecretNotFound");
   assert_string_equal(err_message(f), "Deleted Secret not found: life");
-  assert_int_equal(call(f, "DELETE", "/deletedsecrets/life?api-version=7.6",
-                        "sp", NULL),
-                   404);
+  assert_int_equal(
+      call(f, "DELETE", "/deletedsecrets/life?api-version=7.6", "sp", NULL),
+      404);
   /* After a purge the name is free again, with a fresh history. */
   char v2[33];
   put_secret(f, "life", "reborn", v2);
-  assert_int_equal(call(f, "GET", "/secrets/life/versions?api-version=7.6",
-                        "sp", NULL),
-                   200);
+  assert_int_equal(
+      call(f, "GET", "/secrets/life/versions?api-version=7.6", "sp", NULL),
+      200);
   assert_int_equal(cJSON_GetArraySize(jobj(f->json, "value")), 1);
 }
 
 static void test_handle_auto_purge_after_scheduled_date(void **state) {
   fx *f = *state;
   put_secret(f, "old", "v", NULL);
-  assert_int_equal(call(f, "DELETE", "/secrets/old?api-version=7.6", "sp",
-                        NULL),
-                   200);
+  assert_int_equal(
+      call(f, "DELETE", "/secrets/old?api-version=7.6", "sp", NULL), 200);
   int64_t purge_s = (int64_t)jnum(f->json, "scheduledPurgeDate");
   f->now_ms = (purge_s - 1) * 1000;
-  assert_int_equal(call(f, "GET", "/deletedsecrets/old?api-version=7.6", "sp",
-                        NULL),
-                   200);
+  assert_int_equal(
+      call(f, "GET", "/deletedsecrets/old?api-version=7.6", "sp", NULL), 200);
   f->now_ms = purge_s * 1000;
-  assert_int_equal(call(f, "GET", "/deletedsecrets/old?api-version=7.6", "sp",
-                        NULL),
-                   404);
-  assert_int_equal(call(f, "GET", "/deletedsecrets?api-version=7.6", "sp",
-                        NULL),
-                   200);
+  assert_int_equal(
+      call(f, "GET", "/deletedsecrets/old?api-version=7.6", "sp", NULL), 404);
+  assert_int_equal(
+      call(f, "GET", "/deletedsecrets?api-version=7.6", "sp", NULL), 200);
   assert_int_equal(cJSON_GetArraySize(jobj(f->json, "value")), 0);
   put_secret(f, "old", "again", NULL);
 }
@@ -448,17 +434,15 @@ static void test_handle_replication_lag_404_then_200(void **state) {
   fx *f = *state;
   put_secret(f, "lag", "v", NULL);
   mock_kv_set_replication_lag_ms(f->kv, 2000);
-  assert_int_equal(call(f, "DELETE", "/secrets/lag?api-version=7.6", "sp",
-                        NULL),
-                   200);
-  assert_int_equal(call(f, "GET", "/deletedsecrets/lag?api-version=7.6", "sp",
-                        NULL),
-                   404);
+  assert_int_equal(
+      call(f, "DELETE", "/secrets/lag?api-version=7.6", "sp", NULL), 200);
+  assert_int_equal(
+      call(f, "GET", "/deletedsecrets/lag?api-version=7.6", "sp", NULL), 404);
   assert_string_equal(err_message(f), "Deleted Secret not found: lag");
   /* Purge and recover while the delete is in flight. */
-  assert_int_equal(call(f, "DELETE", "/deletedsecrets/lag?api-version=7.6",
-                        "sp", NULL),
-                   409);
+  assert_int_equal(
+      call(f, "DELETE", "/deletedsecrets/lag?api-version=7.6", "sp", NULL),
+      409);
   assert_string_equal(inner_code(f), "ObjectIsBeingDeleted");
   assert_string_equal(err_message(f), "Secret is currently being deleted.");
   assert_int_equal(call(f, "POST",
@@ -466,13 +450,11 @@ static void test_handle_replication_lag_404_then_200(void **state) {
                         NULL),
                    409);
   f->now_ms += 1999;
-  assert_int_equal(call(f, "GET", "/deletedsecrets/lag?api-version=7.6", "sp",
-                        NULL),
-                   404);
+  assert_int_equal(
+      call(f, "GET", "/deletedsecrets/lag?api-version=7.6", "sp", NULL), 404);
   f->now_ms += 1;
-  assert_int_equal(call(f, "GET", "/deletedsecrets/lag?api-version=7.6", "sp",
-                        NULL),
-                   200);
+  assert_int_equal(
+      call(f, "GET", "/deletedsecrets/lag?api-version=7.6", "sp", NULL), 200);
   assert_int_equal(call(f, "POST",
                         "/deletedsecrets/lag/recover?api-version=7.6", "sp",
                         NULL),
@@ -485,12 +467,10 @@ static void test_handle_replication_lag_404_then_200(void **state) {
                    200);
   /* Lag 0 turns it off again. */
   mock_kv_set_replication_lag_ms(f->kv, 0);
-  assert_int_equal(call(f, "DELETE", "/secrets/lag?api-version=7.6", "sp",
-                        NULL),
-                   200);
-  assert_int_equal(call(f, "GET", "/deletedsecrets/lag?api-version=7.6", "sp",
-                        NULL),
-                   200);
+  assert_int_equal(
+      call(f, "DELETE", "/secrets/lag?api-version=7.6", "sp", NULL), 200);
+  assert_int_equal(
+      call(f, "GET", "/deletedsecrets/lag?api-version=7.6", "sp", NULL), 200);
 }
 
 static void backup(fx *f, const char *name, char *out, size_t size) {
@@ -531,14 +511,12 @@ static void test_handle_backup_restore_roundtrip(void **state) {
   assert_int_equal(restore(f, blob), 409);
   assert_string_equal(err_code(f), "Conflict");
   /* And over a soft-deleted one, the real 409. */
-  assert_int_equal(call(f, "DELETE", "/secrets/bk?api-version=7.6", "sp",
-                        NULL),
+  assert_int_equal(call(f, "DELETE", "/secrets/bk?api-version=7.6", "sp", NULL),
                    200);
   assert_int_equal(restore(f, blob), 409);
   assert_string_equal(inner_code(f), "ObjectIsDeletedButRecoverable");
-  assert_int_equal(call(f, "DELETE", "/deletedsecrets/bk?api-version=7.6",
-                        "sp", NULL),
-                   204);
+  assert_int_equal(
+      call(f, "DELETE", "/deletedsecrets/bk?api-version=7.6", "sp", NULL), 204);
   assert_int_equal(restore(f, blob), 200);
   assert_null(jobj(f->json, "value"));
   char id[256];
@@ -553,9 +531,9 @@ static void test_handle_backup_restore_roundtrip(void **state) {
   assert_int_equal(call(f, "GET", url, "sp", NULL), 200);
   assert_string_equal(jstr(f->json, "value"), "first");
   /* Into another vault: the blob is portable. */
-  cJSON *vaults = cJSON_Parse(
-      "[{\"name\":\"other\",\"accessPolicies\":[{\"objectId\":\"" MOCK_KV_SP_OBJECT_ID
-      "\",\"permissions\":{\"secrets\":[\"all\"]}}]}]");
+  cJSON *vaults = cJSON_Parse("[{\"name\":\"other\",\"accessPolicies\":[{"
+                              "\"objectId\":\"" MOCK_KV_SP_OBJECT_ID
+                              "\",\"permissions\":{\"secrets\":[\"all\"]}}]}]");
   assert_int_equal(mock_kv_seed_json(f->kv, vaults, NULL), MSIKV_OK);
   cJSON_Delete(vaults);
   f->host = "other.vault.localhost:8443";
@@ -571,12 +549,11 @@ static void test_handle_restore_corrupt_blob_400(void **state) {
   put_secret(f, "bk2", "v", NULL);
   static char blob[8192];
   backup(f, "bk2", blob, sizeof(blob));
-  assert_int_equal(call(f, "DELETE", "/secrets/bk2?api-version=7.6", "sp",
-                        NULL),
-                   200);
-  assert_int_equal(call(f, "DELETE", "/deletedsecrets/bk2?api-version=7.6",
-                        "sp", NULL),
-                   204);
+  assert_int_equal(
+      call(f, "DELETE", "/secrets/bk2?api-version=7.6", "sp", NULL), 200);
+  assert_int_equal(
+      call(f, "DELETE", "/deletedsecrets/bk2?api-version=7.6", "sp", NULL),
+      204);
   /* Flip one character in the middle: the digest no longer matches. */
   size_t mid = strlen(blob) / 2;
   blob[mid] = blob[mid] == 'A' ? 'B' : 'A';
@@ -590,22 +567,19 @@ static void test_handle_restore_corrupt_blob_400(void **state) {
   blob[mid] = '\0';
   assert_int_equal(restore(f, blob), 400);
   assert_string_equal(err_code(f), "Malformed backup blob");
-  assert_int_equal(call(f, "POST", "/secrets/restore?api-version=7.6", "sp",
-                        "{}"),
-                   400);
+  assert_int_equal(
+      call(f, "POST", "/secrets/restore?api-version=7.6", "sp", "{}"), 400);
   assert_string_equal(err_code(f), "BadParameter");
-  assert_int_equal(call(f, "POST", "/secrets/bk2/backup?api-version=7.6",
-                        "sp", NULL),
-                   404);
+  assert_int_equal(
+      call(f, "POST", "/secrets/bk2/backup?api-version=7.6", "sp", NULL), 404);
   assert_string_equal(err_code(f), "SecretNotFound");
 }
 
 static void test_handle_secret_named_restore_is_a_secret(void **state) {
   fx *f = *state;
   put_secret(f, "restore", "not an op", NULL);
-  assert_int_equal(call(f, "GET", "/secrets/restore?api-version=7.6", "sp",
-                        NULL),
-                   200);
+  assert_int_equal(
+      call(f, "GET", "/secrets/restore?api-version=7.6", "sp", NULL), 200);
   assert_string_equal(jstr(f->json, "value"), "not an op");
 }
 

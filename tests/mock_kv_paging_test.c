@@ -48,7 +48,8 @@ static mock_token_status fake_verify(void *ctx, const char *token,
   else if (strcmp(token, "mi") == 0)
     set_ids(out, MOCK_KV_MI_OBJECT_ID, MOCK_KV_MI_APP_ID);
   else if (strcmp(token, "uami") == 0)
-    set_ids(out, MOCK_KV_UAMI_OBJECT_ID, "cccccccc-0000-4000-8000-000000000001");
+    set_ids(out, MOCK_KV_UAMI_OBJECT_ID,
+            "cccccccc-0000-4000-8000-000000000001");
   else if (strcmp(token, "denied") == 0)
     set_ids(out, MOCK_KV_DENIED_OBJECT_ID,
             "dddddddd-0000-4000-8000-000000000001");
@@ -117,7 +118,7 @@ static int teardown(void **state) {
 /* Sends @p method @p target ("/path?query") with "Bearer @p token" (none
  * when NULL); @return the status. The reply stays in f->resp / f->json. */
 static inline int call(fx *f, const char *method, const char *target,
-                const char *token, const char *body) {
+                       const char *token, const char *body) {
   char path[4096], auth[512];
   const char *q = strchr(target, '?');
   size_t plen = q ? (size_t)(q - target) : strlen(target);
@@ -181,7 +182,7 @@ static inline const char *inner_code(fx *f) {
 
 /* PUTs {"value": value} as the service principal; @return the version. */
 static inline void put_secret(fx *f, const char *name, const char *value,
-                       char out_version[33]) {
+                              char out_version[33]) {
   char target[256], body[512];
   snprintf(target, sizeof(target), "/secrets/%s?api-version=7.6", name);
   snprintf(body, sizeof(body), "{\"value\":\"%s\"}", value);
@@ -254,8 +255,8 @@ static void test_list_default_page_25_then_null(void **state) {
   make_secrets(f, 30);
   static char ids[64][300];
   size_t pages[16], np = 0;
-  size_t total = list_all(f, "/secrets?api-version=7.6", "/secrets", ids,
-                          pages, &np);
+  size_t total =
+      list_all(f, "/secrets?api-version=7.6", "/secrets", ids, pages, &np);
   assert_int_equal(total, 31); /* plus the seeded "secret" */
   assert_int_equal(np, 2);
   assert_int_equal(pages[0], 25);
@@ -270,9 +271,8 @@ static void test_list_default_page_25_then_null(void **state) {
 static void test_list_next_link_exact_shape(void **state) {
   fx *f = *state;
   make_secrets(f, 3);
-  assert_int_equal(call(f, "GET", "/secrets?api-version=7.3&maxresults=2",
-                        "sp", NULL),
-                   200);
+  assert_int_equal(
+      call(f, "GET", "/secrets?api-version=7.3&maxresults=2", "sp", NULL), 200);
   const char *link = jstr(f->json, "nextLink");
   assert_non_null(link);
   const char *want = BASE "/secrets?api-version=7.3&$skiptoken=";
@@ -328,8 +328,9 @@ static void test_list_versions_paged_with_version_ids(void **state) {
     put_secret(f, "multi", "v", versions[i]);
   static char ids[8][300];
   size_t pages[8], np = 0;
-  size_t total = list_all(f, "/secrets/multi/versions?api-version=7.6&"
-                             "maxresults=2",
+  size_t total = list_all(f,
+                          "/secrets/multi/versions?api-version=7.6&"
+                          "maxresults=2",
                           "/secrets/multi/versions", ids, pages, &np);
   assert_int_equal(total, 5);
   assert_int_equal(np, 3);
@@ -342,9 +343,9 @@ static void test_list_versions_paged_with_version_ids(void **state) {
       found = found || strcmp(ids[j], id) == 0;
     assert_true(found);
   }
-  assert_int_equal(call(f, "GET", "/secrets/none/versions?api-version=7.6",
-                        "sp", NULL),
-                   404);
+  assert_int_equal(
+      call(f, "GET", "/secrets/none/versions?api-version=7.6", "sp", NULL),
+      404);
   assert_string_equal(err_code(f), "SecretNotFound");
 }
 
@@ -354,8 +355,7 @@ static void test_list_items_shape(void **state) {
                         "{\"value\":\"v\",\"contentType\":\"ct\",\"tags\":{"
                         "\"k\":\"v\"}}"),
                    200);
-  assert_int_equal(call(f, "GET", "/secrets?api-version=7.6", "sp", NULL),
-                   200);
+  assert_int_equal(call(f, "GET", "/secrets?api-version=7.6", "sp", NULL), 200);
   const cJSON *item = cJSON_GetArrayItem(jobj(f->json, "value"), 0);
   assert_string_equal(jstr(item, "id"), BASE "/secrets/secret");
   item = cJSON_GetArrayItem(jobj(f->json, "value"), 0);
@@ -388,30 +388,27 @@ static void test_list_deleted_paged(void **state) {
   assert_int_equal(total, 4);
   assert_int_equal(np, 2);
   assert_string_equal(ids[0], BASE "/secrets/s00");
-  assert_int_equal(call(f, "GET", "/deletedsecrets?api-version=7.6", "sp",
-                        NULL),
-                   200);
+  assert_int_equal(
+      call(f, "GET", "/deletedsecrets?api-version=7.6", "sp", NULL), 200);
   const cJSON *item = cJSON_GetArrayItem(jobj(f->json, "value"), 0);
   assert_string_equal(jstr(item, "recoveryId"), BASE "/deletedsecrets/s00");
   assert_true(cJSON_IsNumber(jobj(item, "deletedDate")));
   assert_true(cJSON_IsNumber(jobj(item, "scheduledPurgeDate")));
   /* Deleted secrets are not in /secrets. */
-  assert_int_equal(call(f, "GET", "/secrets?api-version=7.6", "sp", NULL),
-                   200);
+  assert_int_equal(call(f, "GET", "/secrets?api-version=7.6", "sp", NULL), 200);
   assert_int_equal(cJSON_GetArraySize(jobj(f->json, "value")), 1);
 }
 
 static void test_list_percent_encoded_query_names(void **state) {
   fx *f = *state;
   make_secrets(f, 5);
-  assert_int_equal(call(f, "GET", "/secrets?api%2Dversion=7.6&maxresults=2",
-                        "sp", NULL),
-                   200);
+  assert_int_equal(
+      call(f, "GET", "/secrets?api%2Dversion=7.6&maxresults=2", "sp", NULL),
+      200);
   const char *link = jstr(f->json, "nextLink");
   const char *start = strstr(link, "$skiptoken=") + strlen("$skiptoken=");
   char tok[512];
-  snprintf(tok, sizeof(tok), "%.*s", (int)(strchr(start, '&') - start),
-           start);
+  snprintf(tok, sizeof(tok), "%.*s", (int)(strchr(start, '&') - start), start);
   char target[1024];
   snprintf(target, sizeof(target),
            "/secrets?api%%2Dversion=7.6&%%24skiptoken=%s&maxresults=2", tok);
@@ -420,20 +417,19 @@ static void test_list_percent_encoded_query_names(void **state) {
   assert_string_equal(jstr(first, "id"), BASE "/secrets/s02");
   /* The JS SDK re-encodes the nextLink it was given. */
   snprintf(target, sizeof(target),
-           "/secrets?api%%2Dversion=7.6&%%24skiptoken=%s&max%%72esults=2",
-           tok);
+           "/secrets?api%%2Dversion=7.6&%%24skiptoken=%s&max%%72esults=2", tok);
   assert_int_equal(call(f, "GET", target, "sp", NULL), 200);
   assert_int_equal(cJSON_GetArraySize(jobj(f->json, "value")), 2);
 }
 
 static void test_list_bad_skiptoken_400(void **state) {
   fx *f = *state;
-  assert_int_equal(call(f, "GET", "/secrets?api-version=7.6&$skiptoken=!!!!",
-                        "sp", NULL),
-                   400);
-  assert_int_equal(call(f, "GET", "/secrets?api-version=7.6&$skiptoken=abc",
-                        "sp", NULL),
-                   400);
+  assert_int_equal(
+      call(f, "GET", "/secrets?api-version=7.6&$skiptoken=!!!!", "sp", NULL),
+      400);
+  assert_int_equal(
+      call(f, "GET", "/secrets?api-version=7.6&$skiptoken=abc", "sp", NULL),
+      400);
   assert_string_equal(err_code(f), "BadParameter");
   /* A marker past the end gives an empty last page. */
   assert_int_equal(call(f, "GET",
@@ -448,15 +444,13 @@ static void test_list_bad_skiptoken_400(void **state) {
 static void test_list_survives_deletes_between_pages(void **state) {
   fx *f = *state;
   make_secrets(f, 6);
-  assert_int_equal(call(f, "GET", "/secrets?api-version=7.6&maxresults=3",
-                        "sp", NULL),
-                   200);
+  assert_int_equal(
+      call(f, "GET", "/secrets?api-version=7.6&maxresults=3", "sp", NULL), 200);
   char target[1024];
   link_target(jstr(f->json, "nextLink"), "/secrets", target, sizeof(target));
   /* s02 (the last one returned) disappears; paging goes on from s03. */
-  assert_int_equal(call(f, "DELETE", "/secrets/s02?api-version=7.6", "sp",
-                        NULL),
-                   200);
+  assert_int_equal(
+      call(f, "DELETE", "/secrets/s02?api-version=7.6", "sp", NULL), 200);
   assert_int_equal(call(f, "GET", target, "sp", NULL), 200);
   const cJSON *first = cJSON_GetArrayItem(jobj(f->json, "value"), 0);
   assert_string_equal(jstr(first, "id"), BASE "/secrets/s03");
@@ -472,17 +466,16 @@ int main(void) {
                                       teardown),
       cmocka_unit_test_setup_teardown(test_list_several_pages_keep_maxresults,
                                       setup, teardown),
-      cmocka_unit_test_setup_teardown(
-          test_list_versions_paged_with_version_ids, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_list_versions_paged_with_version_ids,
+                                      setup, teardown),
       cmocka_unit_test_setup_teardown(test_list_items_shape, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_list_deleted_paged, setup,
-                                      teardown),
+      cmocka_unit_test_setup_teardown(test_list_deleted_paged, setup, teardown),
       cmocka_unit_test_setup_teardown(test_list_percent_encoded_query_names,
                                       setup, teardown),
       cmocka_unit_test_setup_teardown(test_list_bad_skiptoken_400, setup,
                                       teardown),
-      cmocka_unit_test_setup_teardown(
-          test_list_survives_deletes_between_pages, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_list_survives_deletes_between_pages,
+                                      setup, teardown),
   };
   return cmocka_run_group_tests_name("mock_kv_paging", tests, NULL, NULL);
 }

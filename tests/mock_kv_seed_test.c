@@ -48,7 +48,8 @@ static mock_token_status fake_verify(void *ctx, const char *token,
   else if (strcmp(token, "mi") == 0)
     set_ids(out, MOCK_KV_MI_OBJECT_ID, MOCK_KV_MI_APP_ID);
   else if (strcmp(token, "uami") == 0)
-    set_ids(out, MOCK_KV_UAMI_OBJECT_ID, "cccccccc-0000-4000-8000-000000000001");
+    set_ids(out, MOCK_KV_UAMI_OBJECT_ID,
+            "cccccccc-0000-4000-8000-000000000001");
   else if (strcmp(token, "denied") == 0)
     set_ids(out, MOCK_KV_DENIED_OBJECT_ID,
             "dddddddd-0000-4000-8000-000000000001");
@@ -117,7 +118,7 @@ static int teardown(void **state) {
 /* Sends @p method @p target ("/path?query") with "Bearer @p token" (none
  * when NULL); @return the status. The reply stays in f->resp / f->json. */
 static inline int call(fx *f, const char *method, const char *target,
-                const char *token, const char *body) {
+                       const char *token, const char *body) {
   char path[4096], auth[512];
   const char *q = strchr(target, '?');
   size_t plen = q ? (size_t)(q - target) : strlen(target);
@@ -181,7 +182,7 @@ static inline const char *inner_code(fx *f) {
 
 /* PUTs {"value": value} as the service principal; @return the version. */
 static inline void put_secret(fx *f, const char *name, const char *value,
-                       char out_version[33]) {
+                              char out_version[33]) {
   char target[256], body[512];
   snprintf(target, sizeof(target), "/secrets/%s?api-version=7.6", name);
   snprintf(body, sizeof(body), "{\"value\":\"%s\"}", value);
@@ -212,18 +213,16 @@ static void test_seed_json_vaults_secrets_policies(void **state) {
   assert_int_equal(mock_kv_seed_json(f->kv, vaults, &err), MSIKV_OK);
   cJSON_Delete(vaults);
   f->host = "alpha.vault.localhost:8443";
-  assert_int_equal(call(f, "GET", "/secrets/a?api-version=7.6", "oid:reader",
-                        NULL),
-                   200);
+  assert_int_equal(
+      call(f, "GET", "/secrets/a?api-version=7.6", "oid:reader", NULL), 200);
   /* The same name twice makes two versions; the last is the latest. */
   assert_string_equal(jstr(f->json, "value"), "2");
-  assert_int_equal(call(f, "GET", "/secrets/a/versions?api-version=7.6",
-                        "oid:reader", NULL),
-                   200);
+  assert_int_equal(
+      call(f, "GET", "/secrets/a/versions?api-version=7.6", "oid:reader", NULL),
+      200);
   assert_int_equal(cJSON_GetArraySize(jobj(f->json, "value")), 2);
-  assert_int_equal(call(f, "GET", "/secrets/off?api-version=7.6",
-                        "oid:reader", NULL),
-                   403);
+  assert_int_equal(
+      call(f, "GET", "/secrets/off?api-version=7.6", "oid:reader", NULL), 403);
   assert_string_equal(inner_code(f), "SecretDisabled");
   assert_int_equal(call(f, "PUT", "/secrets/a?api-version=7.6", "oid:reader",
                         "{\"value\":\"v\"}"),
@@ -234,20 +233,17 @@ static void test_seed_json_vaults_secrets_policies(void **state) {
   assert_int_equal(call(f, "GET", "/secrets/a?api-version=7.6", "sp", NULL),
                    403);
   f->host = HOST;
-  assert_int_equal(call(f, "GET", "/secrets/secret?api-version=7.6", "sp",
-                        NULL),
-                   404);
+  assert_int_equal(
+      call(f, "GET", "/secrets/secret?api-version=7.6", "sp", NULL), 404);
   assert_string_equal(err_code(f), "VaultNotFound");
   f->host = "beta.vault.localhost:8443";
-  assert_int_equal(call(f, "GET", "/secrets?api-version=7.6", "oid:reader",
-                        NULL),
-                   403);
+  assert_int_equal(
+      call(f, "GET", "/secrets?api-version=7.6", "oid:reader", NULL), 403);
   /* Reseeding with the default restores the demo vault. */
   assert_int_equal(mock_kv_seed_default(f->kv), MSIKV_OK);
   f->host = HOST;
-  assert_int_equal(call(f, "GET", "/secrets/secret?api-version=7.6", "mi",
-                        NULL),
-                   200);
+  assert_int_equal(
+      call(f, "GET", "/secrets/secret?api-version=7.6", "mi", NULL), 200);
 }
 
 static void expect_seed_error(fx *f, const char *json, const char *needle) {
@@ -259,9 +255,8 @@ static void expect_seed_error(fx *f, const char *json, const char *needle) {
   if (!strstr(err.message, needle))
     fail_msg("'%s' does not contain '%s'", err.message, needle);
   /* The state is unchanged. */
-  assert_int_equal(call(f, "GET", "/secrets/secret?api-version=7.6", "mi",
-                        NULL),
-                   200);
+  assert_int_equal(
+      call(f, "GET", "/secrets/secret?api-version=7.6", "mi", NULL), 200);
 }
 
 static void test_seed_json_errors_leave_state(void **state) {
@@ -313,12 +308,11 @@ static void test_seed_default_identities(void **state) {
                    403);
   assert_int_equal(call(f, "GET", get, "denied", NULL), 403);
   assert_string_equal(inner_code(f), "AccessDenied");
-  assert_int_equal(call(f, "POST", "/secrets/secret/backup?api-version=7.6",
-                        "sp", NULL),
-                   200);
-  assert_int_equal(call(f, "DELETE", "/secrets/secret?api-version=7.6", "mi",
-                        NULL),
-                   403);
+  assert_int_equal(
+      call(f, "POST", "/secrets/secret/backup?api-version=7.6", "sp", NULL),
+      200);
+  assert_int_equal(
+      call(f, "DELETE", "/secrets/secret?api-version=7.6", "mi", NULL), 403);
 }
 
 int main(void) {

@@ -48,7 +48,8 @@ static mock_token_status fake_verify(void *ctx, const char *token,
   else if (strcmp(token, "mi") == 0)
     set_ids(out, MOCK_KV_MI_OBJECT_ID, MOCK_KV_MI_APP_ID);
   else if (strcmp(token, "uami") == 0)
-    set_ids(out, MOCK_KV_UAMI_OBJECT_ID, "cccccccc-0000-4000-8000-000000000001");
+    set_ids(out, MOCK_KV_UAMI_OBJECT_ID,
+            "cccccccc-0000-4000-8000-000000000001");
   else if (strcmp(token, "denied") == 0)
     set_ids(out, MOCK_KV_DENIED_OBJECT_ID,
             "dddddddd-0000-4000-8000-000000000001");
@@ -117,7 +118,7 @@ static int teardown(void **state) {
 /* Sends @p method @p target ("/path?query") with "Bearer @p token" (none
  * when NULL); @return the status. The reply stays in f->resp / f->json. */
 static inline int call(fx *f, const char *method, const char *target,
-                const char *token, const char *body) {
+                       const char *token, const char *body) {
   char path[4096], auth[512];
   const char *q = strchr(target, '?');
   size_t plen = q ? (size_t)(q - target) : strlen(target);
@@ -181,7 +182,7 @@ static inline const char *inner_code(fx *f) {
 
 /* PUTs {"value": value} as the service principal; @return the version. */
 static inline void put_secret(fx *f, const char *name, const char *value,
-                       char out_version[33]) {
+                              char out_version[33]) {
   char target[256], body[512];
   snprintf(target, sizeof(target), "/secrets/%s?api-version=7.6", name);
   snprintf(body, sizeof(body), "{\"value\":\"%s\"}", value);
@@ -218,8 +219,7 @@ static int one_call(mock_kv *kv, const char *method, const char *path,
   req.body = body ? body : "";
   req.body_len = strlen(req.body);
   req.now_ms = now_ms;
-  req.headers[req.header_count++] = (mock_header){"Authorization",
-                                                  "Bearer sp"};
+  req.headers[req.header_count++] = (mock_header){"Authorization", "Bearer sp"};
   mock_response resp;
   mock_response_init(&resp);
   mock_kv_handle(kv, &req, &resp);
@@ -233,16 +233,16 @@ static void *work(void *arg) {
   char path[64], deleted[64], recover[80];
   snprintf(path, sizeof(path), "/secrets/t%d", w->index);
   snprintf(deleted, sizeof(deleted), "/deletedsecrets/t%d", w->index);
-  snprintf(recover, sizeof(recover), "/deletedsecrets/t%d/recover",
-           w->index);
+  snprintf(recover, sizeof(recover), "/deletedsecrets/t%d/recover", w->index);
   const char *q = "api-version=7.6";
   for (int i = 0; i < ROUNDS; i++) {
     int64_t now = T0_MS + i;
     int s[7];
     s[0] = one_call(w->f->kv, "PUT", path, q, "{\"value\":\"v\"}", now);
     s[1] = one_call(w->f->kv, "GET", path, q, NULL, now);
-    s[2] = one_call(w->f->kv, "GET", "/secrets", "api-version=7.6&"
-                                                 "maxresults=3",
+    s[2] = one_call(w->f->kv, "GET", "/secrets",
+                    "api-version=7.6&"
+                    "maxresults=3",
                     NULL, now);
     s[3] = one_call(w->f->kv, "DELETE", path, q, NULL, now);
     s[4] = one_call(w->f->kv, "POST", recover, q, NULL, now);
@@ -271,9 +271,8 @@ static void test_handle_concurrent_requests_consistent(void **state) {
     assert_int_equal(pthread_join(threads[i], NULL), 0);
     assert_int_equal(workers[i].bad, 0);
   }
-  assert_int_equal(call(f, "GET", "/secrets/secret?api-version=7.6", "mi",
-                        NULL),
-                   200);
+  assert_int_equal(
+      call(f, "GET", "/secrets/secret?api-version=7.6", "mi", NULL), 200);
 }
 
 int main(void) {
