@@ -173,7 +173,10 @@ msikv_result msikv_http_send_with_retry(const msikv_transport *transport,
     rc = msikv_transport_send(transport, req, out_resp, out_err);
     attempts++;
     int64_t now_ms = msikv_clock_now_ms(clock);
-    if (!should_retry(policy, attempts - 1, now_ms - start_ms, rc,
+    /* Elapsed time in unscaled terms, so that a scaled-down test run ends
+     * the persist window as quickly as its delays shrink. */
+    int64_t elapsed_ms = (int64_t)((double)(now_ms - start_ms) / scale);
+    if (!should_retry(policy, attempts - 1, elapsed_ms, rc,
                       out_resp->status))
       break;
     int64_t delay_ms;
@@ -183,7 +186,7 @@ msikv_result msikv_http_send_with_retry(const msikv_transport *transport,
     if (policy->persist_status && out_resp->status == policy->persist_status &&
         attempts > policy->max_retries) {
       /* Past the normal retries: wait no longer than the persist window. */
-      int64_t left = policy->persist_total_ms - (now_ms - start_ms);
+      int64_t left = policy->persist_total_ms - elapsed_ms;
       if (delay_ms > left)
         delay_ms = left > 0 ? left : 0;
     }

@@ -13,6 +13,7 @@
 #include "msikv/clock.h"
 #include "msikv/credential.h"
 #include "msikv/http.h"
+#include "msikv/identity.h"
 #include "msikv/keyvault.h"
 #include "msikv/log.h"
 #include "msikv/parse.h"
