@@ -76,7 +76,7 @@ static bool offset(const char **p, civil *c) {
   if (!sign)
     return false;
   (*p)++;
-  int64_t hh, mm;
+  int64_t hh = 0, mm = 0;
   if (!digits(p, 2, 2, &hh))
     return false;
   lit(p, ':');
@@ -130,7 +130,7 @@ static bool parse_iso(const char *p, int64_t *out_s) {
   if (!hms(&p, 2, &c))
     return false;
   if (lit(&p, '.')) {
-    int64_t frac;
+    int64_t frac = 0;
     if (!digits(&p, 1, 18, &frac))
       return false;
   }
@@ -197,7 +197,7 @@ msikv_result msikv__expires_on_parse(const char *text, int64_t *out_s) {
     return MSIKV_ERR_PARSE;
   memcpy(trimmed, text, len);
   trimmed[len] = '\0';
-  int64_t value;
+  int64_t value = 0;
   if (parse_epoch(trimmed, &value) || parse_us(trimmed, &value) ||
       parse_iso(trimmed, &value) || parse_rfc1123(trimmed, &value)) {
     *out_s = value;

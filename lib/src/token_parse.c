@@ -13,7 +13,7 @@
 static msikv_result read_expiry(const cJSON *json, int64_t request_time_s,
                                 int64_t *out_s, const char **out_field,
                                 msikv_error *out_err) {
-  int64_t value;
+  int64_t value = 0;
   msikv_result rc =
       msikv__json_int64(json, "expires_in", 0, MAX_SECONDS, &value);
   if (rc == MSIKV_OK) {
@@ -72,8 +72,8 @@ msikv_result msikv__token_parse(const char *body, size_t len,
                          "the token response has no access_token");
     goto out;
   }
-  int64_t expires_on_s;
-  const char *field;
+  int64_t expires_on_s = 0;
+  const char *field = "expires_on";
   rc = read_expiry(json, request_time_s, &expires_on_s, &field, out_err);
   if (rc)
     goto out;
