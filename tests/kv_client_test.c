@@ -995,6 +995,41 @@ static void test_credential_failure_propagates(void **state) {
   kv_env_free(&env);
 }
 
+static void *get_loop(void *arg) {
+  kv_env *env = arg;
+  for (int i = 0; i < 25; i++) {
+    msikv_kv_secret *s = NULL;
+    if (msikv_kv_get_secret(env->client, "db-pass", NULL, &s, NULL) !=
+            MSIKV_OK ||
+        strcmp(s->value, "s3cret") != 0)
+      return (void *)1;
+    msikv_kv_secret_free(s);
+  }
+  return NULL;
+}
+
+static void test_get_secret_many_threads_share_client(void **state) {
+  (void)state;
+  kv_env env;
+  kv_env_init_opts(&env);
+  assert_int_equal(kv_env_open(&env, KV_URL), MSIKV_OK);
+  prime(&env);
+  fake_transport_push(&env.ft, 200, NULL, BUNDLE);
+  env.ft.repeat_last = true;
+  pthread_t threads[8];
+  for (int i = 0; i < 8; i++)
+    assert_int_equal(pthread_create(&threads[i], NULL, get_loop, &env), 0);
+  for (int i = 0; i < 8; i++) {
+    void *result = NULL;
+    assert_int_equal(pthread_join(threads[i], &result), 0);
+    assert_null(result);
+  }
+  /* One challenge, one token; every other request carried it. */
+  assert_int_equal(fake_transport_count(&env.ft), 8 * 25 + 2);
+  assert_int_equal(env.fc.calls, 1);
+  kv_env_free(&env);
+}
+
 /* ---- OOM sweeps: each run builds and tears down everything. ---- */
 
 typedef msikv_result (*kv_op)(kv_env *env);
@@ -1111,6 +1146,7 @@ int main(void) {
       cmocka_unit_test(test_challenge_malformed_is_auth_error),
       cmocka_unit_test(test_client_new_rejects_bad_arguments),
       cmocka_unit_test(test_credential_failure_propagates),
+      cmocka_unit_test(test_get_secret_many_threads_share_client),
       cmocka_unit_test(test_kv_operations_oom_sweep_no_leak),
   };
   return cmocka_run_group_tests_name("kv_client", tests, NULL, NULL);
