@@ -15,6 +15,7 @@ static void list_add(char *list, size_t size, const char *name) {
 msikv_result msikv_cred_app_default_new(const msikv_identity_options *opts,
                                         msikv_credential **out_cred,
                                         msikv_error *out_err) {
+  msikv_error_clear(out_err);
   msikv_result rc =
       msikv__identity_options_check(opts, "app default credential", out_err);
   if (rc)

@@ -76,6 +76,7 @@ static msikv_result cs_get_token(void *vctx, const char *scope,
                                  msikv_error *out_err) {
   (void)tenant_id; /* Tokens always come from the configured tenant. */
   cs_ctx *ctx = vctx;
+  msikv_error_clear(out_err);
   for (const char *c = scope; *c; c++) {
     if ((unsigned char)*c < 0x20 || *c == 0x7f)
       return msikv_error_set(out_err, MSIKV_ERR_ARG,
@@ -104,6 +105,7 @@ msikv_result msikv_cred_client_secret_new(const msikv_identity_options *opts,
                                           msikv_credential **out_cred,
                                           msikv_error *out_err) {
   msikv_credential *cred = NULL;
+  msikv_error_clear(out_err);
   msikv_result rc = msikv__identity_options_check(opts, CS_NAME, out_err);
   if (rc)
     return rc;

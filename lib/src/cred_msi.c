@@ -109,6 +109,7 @@ static msikv_result mi_get_token(void *vctx, const char *scope,
                                  msikv_error *out_err) {
   (void)tenant_id; /* A managed identity belongs to one tenant. */
   mi_ctx *ctx = vctx;
+  msikv_error_clear(out_err);
   char *resource = NULL;
   msikv_result rc = msikv__scope_to_resource(scope, &resource, out_err);
   if (rc) {
@@ -292,6 +293,7 @@ msikv_result msikv_cred_managed_identity_new(
     const msikv_identity_options *opts,
     const msikv_managed_identity_options *mi, msikv_credential **out_cred,
     msikv_error *out_err) {
+  msikv_error_clear(out_err);
   msikv__mi_id_kind kind = MSIKV__MI_ID_NONE;
   const char *value = NULL;
   int count = 0;

@@ -93,6 +93,7 @@ typedef struct msikv_managed_identity_options {
  * @param[in] opts required (transport set).
  * @param[in] mi NULL for the system-assigned identity.
  * @param[out] out_cred owned; free with msikv_cred_free().
+ * @param[out] out_err optional; cleared first, then filled on failure.
  * @retval MSIKV_ERR_ARG bad options (two ids, no transport), MSIKV_ERR_CONFIG
  * a malformed endpoint, MSIKV_ERR_INSECURE http to a non-local endpoint,
  * MSIKV_ERR_UNSUPPORTED Service Fabric, Cloud Shell, Azure Arc, or a
