@@ -382,7 +382,7 @@ void mock_fault_apply_after(const mock_fault *fault, mock_response *resp) {
     break;
   case MOCK_FAULT_OVERSIZED: {
     msikv_buf_reset(&resp->body);
-    size_t fill = fault->size > 16 ? fault->size - 13 : 1;
+    size_t fill = fault->size > 12 ? fault->size - 12 : 1;
     msikv_result rc = msikv_buf_append_str(&resp->body, "{\"value\":\"");
     char chunk[4096];
     memset(chunk, 'x', sizeof(chunk));
