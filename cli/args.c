@@ -36,7 +36,10 @@ typedef struct command_spec {
 } command_spec;
 
 static const command_spec token_spec = {
-    "token", false, O_SCOPE | O_TENANT, "msikv token [--scope S] [--tenant T]",
+    "token",
+    false,
+    O_SCOPE | O_TENANT,
+    "msikv token [--scope S] [--tenant T]",
     "print an access token",
     "Prints an access token from the application's credential (managed\n"
     "identity when its environment variables are set, else the client\n"
@@ -147,8 +150,7 @@ void cli_print_help(const cli_args *args, FILE *out) {
     fputs(exit_help, out);
     return;
   }
-  fprintf(out, "Usage: %s\n\n%s: %s\n", spec->usage, spec->name,
-          spec->summary);
+  fprintf(out, "Usage: %s\n\n%s: %s\n", spec->usage, spec->name, spec->summary);
   if (spec->detail[0])
     fprintf(out, "\n%s", spec->detail);
   if (spec->options & O_VAULT)
@@ -172,7 +174,7 @@ static int usage(FILE *err, const cli_args *args, const char *fmt,
 typedef struct option_def {
   const char *long_name;
   char short_name;
-  unsigned flag;   /* 0: allowed everywhere */
+  unsigned flag; /* 0: allowed everywhere */
   bool takes_value;
 } option_def;
 
@@ -208,8 +210,8 @@ static const option_def *find_option(const char *arg, size_t len,
   return NULL;
 }
 
-static int apply_option(const option_def *opt, const char *value,
-                        cli_args *out, FILE *err) {
+static int apply_option(const option_def *opt, const char *value, cli_args *out,
+                        FILE *err) {
   const char *n = opt->long_name;
   if (strcmp(n, "vault") == 0)
     out->vault = value;
@@ -278,8 +280,7 @@ static int apply_option(const option_def *opt, const char *value,
 static int positional(const char *word, cli_args *out, FILE *err) {
   if (!out->command) {
     if (strcmp(word, "token") != 0 && strcmp(word, "secret") != 0)
-      return usage(err, out, "unknown command '%s': use token or secret",
-                   word);
+      return usage(err, out, "unknown command '%s': use token or secret", word);
     out->command = word;
     return 0;
   }

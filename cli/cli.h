@@ -34,28 +34,28 @@ typedef enum cli_output { CLI_OUT_TEXT = 0, CLI_OUT_JSON = 1 } cli_output;
 
 /** A parsed command line. Strings are borrowed from argv. */
 typedef struct cli_args {
-  const char *command;      /**< "token" or "secret". */
-  const char *sub;          /**< Secret subcommand, e.g. "get". */
-  const char *name;         /**< The NAME positional, or NULL. */
-  const char *vault;        /**< --vault; NULL = $KEY_VAULT_URL. */
-  const char *version;      /**< --version. */
-  const char *value;        /**< --value (visible in ps: prefer stdin). */
-  const char *file;         /**< --file. */
-  const char *content_type; /**< --content-type. */
+  const char *command;            /**< "token" or "secret". */
+  const char *sub;                /**< Secret subcommand, e.g. "get". */
+  const char *name;               /**< The NAME positional, or NULL. */
+  const char *vault;              /**< --vault; NULL = $KEY_VAULT_URL. */
+  const char *version;            /**< --version. */
+  const char *value;              /**< --value (visible in ps: prefer stdin). */
+  const char *file;               /**< --file. */
+  const char *content_type;       /**< --content-type. */
   const char *tags[CLI_MAX_TAGS]; /**< --tags k=v, repeatable. */
   size_t tag_count;
-  bool clear_tags;          /**< --clear-tags (update). */
-  int enabled;              /**< --enabled true|false; -1 = not given. */
+  bool clear_tags; /**< --clear-tags (update). */
+  int enabled;     /**< --enabled true|false; -1 = not given. */
   bool has_nbf, has_exp;
-  int64_t nbf, exp;         /**< --not-before / --expires, Unix seconds. */
-  const char *scope;        /**< --scope (token). */
-  const char *tenant;       /**< --tenant (token). */
-  const char *api_version;  /**< --api-version. */
-  bool no_verify;           /**< --disable-challenge-resource-verification. */
-  cli_output output;        /**< -o text|json. */
-  bool verbose;             /**< -v. */
-  bool help;                /**< -h / --help. */
-  bool show_version;        /**< msikv --version (alone). */
+  int64_t nbf, exp;        /**< --not-before / --expires, Unix seconds. */
+  const char *scope;       /**< --scope (token). */
+  const char *tenant;      /**< --tenant (token). */
+  const char *api_version; /**< --api-version. */
+  bool no_verify;          /**< --disable-challenge-resource-verification. */
+  cli_output output;       /**< -o text|json. */
+  bool verbose;            /**< -v. */
+  bool help;               /**< -h / --help. */
+  bool show_version;       /**< msikv --version (alone). */
 } cli_args;
 
 /**
@@ -82,7 +82,7 @@ typedef struct cli_env {
   FILE *out;
   FILE *err;
   FILE *in;
-  bool in_is_tty;           /**< Say so on stderr before reading stdin. */
+  bool in_is_tty; /**< Say so on stderr before reading stdin. */
   /** Environment lookup; NULL = getenv(). */
   const char *(*getenv_fn)(void *ctx, const char *name);
   void *getenv_ctx;

@@ -84,9 +84,8 @@ static msikv_result do_set_or_update(run *r, bool set) {
     rc = msikv_kv_set_secret(r->client, r->args->name, value, &opts, &s,
                              &r->err);
   else if (!rc)
-    rc = msikv_kv_update_secret_properties(r->client, r->args->name,
-                                           r->args->version, &opts, &s,
-                                           &r->err);
+    rc = msikv_kv_update_secret_properties(
+        r->client, r->args->name, r->args->version, &opts, &s, &r->err);
   if (!rc)
     rc = print_secret(r, s);
   msikv_kv_secret_free(s);
@@ -101,8 +100,7 @@ static msikv_result do_list(run *r, int which) {
   if (which == 0)
     rc = msikv_kv_list_secrets(r->client, &it, &r->err);
   else if (which == 1)
-    rc = msikv_kv_list_secret_versions(r->client, r->args->name, &it,
-                                       &r->err);
+    rc = msikv_kv_list_secret_versions(r->client, r->args->name, &it, &r->err);
   else
     rc = msikv_kv_list_deleted_secrets(r->client, &it, &r->err);
   bool json = r->args->output == CLI_OUT_JSON;
@@ -115,8 +113,7 @@ static msikv_result do_list(run *r, int which) {
     if (json) {
       if (count == 0)
         fputs("[\n", r->env->out);
-      rc = cli_print_secret_json(r->env->out, s, false,
-                                 count ? ",\n  " : "  ");
+      rc = cli_print_secret_json(r->env->out, s, false, count ? ",\n  " : "  ");
     } else {
       const char *key = which == 1 ? s->version : s->name;
       fprintf(r->env->out, "%s\n", key ? key : "");
@@ -139,8 +136,7 @@ static msikv_result do_one(run *r) {
   else if (strcmp(sub, "show-deleted") == 0)
     rc = msikv_kv_get_deleted_secret(r->client, r->args->name, &s, &r->err);
   else
-    rc = msikv_kv_recover_deleted_secret(r->client, r->args->name, &s,
-                                         &r->err);
+    rc = msikv_kv_recover_deleted_secret(r->client, r->args->name, &s, &r->err);
   if (!rc)
     rc = print_secret(r, s);
   msikv_kv_secret_free(s);
@@ -220,5 +216,9 @@ int cli_cmd_secret(const cli_args *args, const cli_env *env,
     rc = do_one(&r);
   if (rc)
     cli_print_error(env->err, rc, &r.err);
+  /* A disabled secret is a 403, but no authentication problem. */
+  if (rc == MSIKV_ERR_FORBIDDEN &&
+      strcmp(r.err.inner_code, "SecretDisabled") == 0)
+    return CLI_EXIT_SERVICE;
   return cli_exit_code(rc, credential_failed && *credential_failed);
 }

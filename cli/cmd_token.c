@@ -26,12 +26,11 @@ int cli_cmd_token(const cli_args *args, const cli_env *env,
     return CLI_EXIT_OK;
   }
   cJSON *obj = cJSON_CreateObject();
-  bool ok = obj && cJSON_AddStringToObject(obj, "token", token.token) &&
-            cJSON_AddNumberToObject(obj, "expires_on",
-                                    (double)token.expires_on_s) &&
-            cJSON_AddStringToObject(obj, "credential",
-                                    msikv_cred_name(cred)) &&
-            cJSON_AddStringToObject(obj, "scope", scope);
+  bool ok =
+      obj && cJSON_AddStringToObject(obj, "token", token.token) &&
+      cJSON_AddNumberToObject(obj, "expires_on", (double)token.expires_on_s) &&
+      cJSON_AddStringToObject(obj, "credential", msikv_cred_name(cred)) &&
+      cJSON_AddStringToObject(obj, "scope", scope);
   char *text = ok ? cJSON_Print(obj) : NULL;
   if (obj) {
     cJSON *t = cJSON_GetObjectItemCaseSensitive(obj, "token");

@@ -54,8 +54,7 @@ msikv_result cli_read_value(const cli_args *args, const cli_env *env,
     }
   } else {
     if (env->in_is_tty)
-      fputs("msikv: reading the value from stdin; end with Ctrl-D\n",
-            env->err);
+      fputs("msikv: reading the value from stdin; end with Ctrl-D\n", env->err);
     rc = read_all(env->in, &buf, "stdin", max, err);
     if (!rc && buf.len && buf.data[buf.len - 1] == '\n') {
       buf.data[--buf.len] = '\0';

@@ -31,8 +31,7 @@ static const msikv_credential_ops tracked_ops = {"CliCredential",
                                                  tracked_get_token, NULL};
 
 static const char *env_get(const cli_env *env, const char *name) {
-  return env->getenv_fn ? env->getenv_fn(env->getenv_ctx, name)
-                        : getenv(name);
+  return env->getenv_fn ? env->getenv_fn(env->getenv_ctx, name) : getenv(name);
 }
 
 /* Usage errors about the vault come before any credential work. */

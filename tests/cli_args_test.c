@@ -60,11 +60,12 @@ static void test_parse_args_secret_get_with_options(void **state) {
 static void test_parse_args_set_properties(void **state) {
   (void)state;
   cli_args a;
-  assert_int_equal(parse("secret set n --file f.txt --content-type text/plain "
-                         "--tags env=prod --tags a=b=c --enabled false "
-                         "--expires 2026-12-31T23:59:59Z --not-before 1700000000",
-                         &a, NULL),
-                   0);
+  assert_int_equal(
+      parse("secret set n --file f.txt --content-type text/plain "
+            "--tags env=prod --tags a=b=c --enabled false "
+            "--expires 2026-12-31T23:59:59Z --not-before 1700000000",
+            &a, NULL),
+      0);
   assert_string_equal(a.file, "f.txt");
   assert_string_equal(a.content_type, "text/plain");
   assert_int_equal(a.tag_count, 2);
@@ -78,25 +79,25 @@ static void test_parse_args_set_properties(void **state) {
 static void test_parse_args_usage_errors_exit_2(void **state) {
   (void)state;
   const char *bad[] = {
-      "",                                  /* no command */
-      "vault get x",                       /* unknown command */
-      "secret",                            /* no subcommand */
-      "secret fetch x",                    /* unknown subcommand */
-      "secret get",                        /* missing NAME */
-      "secret get a b",                    /* extra argument */
-      "secret list x",                     /* list takes no NAME */
-      "secret get x --bogus",              /* unknown option */
-      "secret get x --version",            /* missing value */
-      "secret get x -o yaml",              /* bad output */
-      "secret get x --value v",            /* option not for get */
-      "secret set x --value a --file b",   /* both sources */
-      "secret set x --tags novalue",       /* tag without = */
-      "secret set x --enabled yes",        /* bad bool */
-      "secret set x --expires tomorrow",   /* bad time */
+      "",                                /* no command */
+      "vault get x",                     /* unknown command */
+      "secret",                          /* no subcommand */
+      "secret fetch x",                  /* unknown subcommand */
+      "secret get",                      /* missing NAME */
+      "secret get a b",                  /* extra argument */
+      "secret list x",                   /* list takes no NAME */
+      "secret get x --bogus",            /* unknown option */
+      "secret get x --version",          /* missing value */
+      "secret get x -o yaml",            /* bad output */
+      "secret get x --value v",          /* option not for get */
+      "secret set x --value a --file b", /* both sources */
+      "secret set x --tags novalue",     /* tag without = */
+      "secret set x --enabled yes",      /* bad bool */
+      "secret set x --expires tomorrow", /* bad time */
       "secret update x --tags a=b --clear-tags",
-      "secret get x --vault a --vault b",  /* twice */
-      "token --vault https://v",           /* vault not for token */
-      "secret get x -v=1",                 /* flag with a value */
+      "secret get x --vault a --vault b", /* twice */
+      "token --vault https://v",          /* vault not for token */
+      "secret get x -v=1",                /* flag with a value */
   };
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
     cli_args a;
@@ -163,9 +164,16 @@ static void test_parse_time_forms(void **state) {
   assert_int_equal(t, 1798761540);
   assert_true(cli_parse_time("2024-02-29 00:00:00+00:00", &t));
   assert_int_equal(t, 1709164800);
-  const char *bad[] = {"", "x", "2026-13-01", "2026-02-30", "2025-02-29",
-                       "2026-12-31T24:00", "2026-12-31T23:59:59+01:00",
-                       "-5", "99999999999999999999", "2026-1-1"};
+  const char *bad[] = {"",
+                       "x",
+                       "2026-13-01",
+                       "2026-02-30",
+                       "2025-02-29",
+                       "2026-12-31T24:00",
+                       "2026-12-31T23:59:59+01:00",
+                       "-5",
+                       "99999999999999999999",
+                       "2026-1-1"};
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
     assert_false(cli_parse_time(bad[i], &t));
   char buf[40];

@@ -16,23 +16,23 @@
 #include "fake_transport.h"
 
 #define VAULT "https://myvault.vault.azure.net"
-#define CHALLENGE                                                            \
-  "WWW-Authenticate: Bearer "                                                \
-  "authorization=\"https://login.microsoftonline.com/tenant-1\", "           \
+#define CHALLENGE                                                              \
+  "WWW-Authenticate: Bearer "                                                  \
+  "authorization=\"https://login.microsoftonline.com/tenant-1\", "             \
   "resource=\"https://vault.azure.net\"\n"
-#define BUNDLE                                                               \
-  "{\"value\":\"s3cret\",\"contentType\":\"text/plain\","                    \
-  "\"id\":\"https://myvault.vault.azure.net/secrets/db-pass/v1\","           \
-  "\"attributes\":{\"enabled\":true,\"created\":1700000000,"                 \
-  "\"updated\":1700000000,\"recoveryLevel\":\"Recoverable+Purgeable\","      \
+#define BUNDLE                                                                 \
+  "{\"value\":\"s3cret\",\"contentType\":\"text/plain\","                      \
+  "\"id\":\"https://myvault.vault.azure.net/secrets/db-pass/v1\","             \
+  "\"attributes\":{\"enabled\":true,\"created\":1700000000,"                   \
+  "\"updated\":1700000000,\"recoveryLevel\":\"Recoverable+Purgeable\","        \
   "\"recoverableDays\":90},\"tags\":{\"env\":\"prod\"}}"
-#define PROPS                                                                \
-  "{\"id\":\"https://myvault.vault.azure.net/secrets/db-pass/v1\","          \
+#define PROPS                                                                  \
+  "{\"id\":\"https://myvault.vault.azure.net/secrets/db-pass/v1\","            \
   "\"attributes\":{\"enabled\":true}}"
-#define DELETED                                                              \
-  "{\"recoveryId\":\"https://myvault.vault.azure.net/deletedsecrets/"        \
-  "db-pass\",\"deletedDate\":1700000100,\"scheduledPurgeDate\":1707776100,"  \
-  "\"id\":\"https://myvault.vault.azure.net/secrets/db-pass/v1\","           \
+#define DELETED                                                                \
+  "{\"recoveryId\":\"https://myvault.vault.azure.net/deletedsecrets/"          \
+  "db-pass\",\"deletedDate\":1700000100,\"scheduledPurgeDate\":1707776100,"    \
+  "\"id\":\"https://myvault.vault.azure.net/secrets/db-pass/v1\","             \
   "\"attributes\":{\"enabled\":true}}"
 
 typedef struct cli_t {
@@ -229,6 +229,14 @@ static void test_cli_get_errors_map_to_exit_codes(void **state) {
   t->stdin_text = "v";
   assert_int_equal(run(t, "secret set x"), CLI_EXIT_SERVICE);
 
+  push_challenge(t);
+  fake_transport_push(&t->ft, 403, NULL,
+                      "{\"error\":{\"code\":\"Forbidden\",\"message\":"
+                      "\"Operation get is not allowed on a disabled secret.\","
+                      "\"innererror\":{\"code\":\"SecretDisabled\"}}}");
+  assert_int_equal(run(t, "secret get x"), CLI_EXIT_SERVICE);
+  assert_non_null(strstr(t->err, "disabled secret. The secret is disabled"));
+
   t->cred_fail = MSIKV_ERR_HTTP;
   push_challenge(t);
   assert_int_equal(run(t, "secret get x"), CLI_EXIT_AUTH);
@@ -338,11 +346,11 @@ static void test_cli_list_pages_text_and_json(void **state) {
   assert_string_equal(t->out, "a\nb\nc\n");
 
   push_challenge(t);
-  fake_transport_push(
-      &t->ft, 200, NULL,
-      "{\"value\":[{\"id\":\"" VAULT "/secrets/n/v1\",\"attributes\":{}},"
-      "{\"id\":\"" VAULT "/secrets/n/v2\",\"attributes\":{}}],"
-      "\"nextLink\":null}");
+  fake_transport_push(&t->ft, 200, NULL,
+                      "{\"value\":[{\"id\":\"" VAULT
+                      "/secrets/n/v1\",\"attributes\":{}},"
+                      "{\"id\":\"" VAULT "/secrets/n/v2\",\"attributes\":{}}],"
+                      "\"nextLink\":null}");
   assert_int_equal(run(t, "secret versions n -o json"), 0);
   cJSON *j = cJSON_Parse(t->out);
   assert_non_null(j);

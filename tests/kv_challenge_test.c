@@ -13,13 +13,12 @@
 static void test_challenge_parse_real_form_tenant_and_scope(void **state) {
   (void)state;
   msikv__kv_challenge c;
-  assert_int_equal(
-      msikv__kv_challenge_parse(
-          "Bearer authorization=\"https://login.windows.net/"
-          "72f988bf-86f1-41af-91ab-2d7cd011db47\", "
-          "resource=\"https://vault.azure.net\"",
-          &c, NULL),
-      MSIKV_OK);
+  assert_int_equal(msikv__kv_challenge_parse(
+                       "Bearer authorization=\"https://login.windows.net/"
+                       "72f988bf-86f1-41af-91ab-2d7cd011db47\", "
+                       "resource=\"https://vault.azure.net\"",
+                       &c, NULL),
+                   MSIKV_OK);
   assert_string_equal(c.tenant, "72f988bf-86f1-41af-91ab-2d7cd011db47");
   assert_string_equal(c.scope, "https://vault.azure.net/.default");
   assert_string_equal(c.resource_host, "vault.azure.net");
@@ -72,10 +71,12 @@ static void test_challenge_parse_bad_inputs_auth_error(void **state) {
       "Basic realm=\"x\"",
       "Bearer resource=\"https://vault.azure.net\"",
       "Bearer authorization=\"https://l/t\"",
-      "Bearer authorization=\"not a url\", resource=\"https://vault.azure.net\"",
+      "Bearer authorization=\"not a url\", "
+      "resource=\"https://vault.azure.net\"",
       "Bearer authorization=\"https://l/t\", scope=\"nothing\"",
       "Bearer authorization=\"https://l/t, resource=x",
-      "Bearer authorization=\"https://l/t\", resource=\"https://vault.azure.net\" "
+      "Bearer authorization=\"https://l/t\", "
+      "resource=\"https://vault.azure.net\" "
       "Basic",
       "Bearer =x",
   };

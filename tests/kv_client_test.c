@@ -18,12 +18,12 @@
 #include "msikv/keyvault.h"
 
 #define KV_URL "https://myvault.vault.azure.net"
-#define KV_CHALLENGE                                                         \
-  "WWW-Authenticate: Bearer "                                                \
-  "authorization=\"https://login.microsoftonline.com/tenant-1\", "           \
+#define KV_CHALLENGE                                                           \
+  "WWW-Authenticate: Bearer "                                                  \
+  "authorization=\"https://login.microsoftonline.com/tenant-1\", "             \
   "resource=\"https://vault.azure.net\"\n"
-#define KV_401_BODY                                                          \
-  "{\"error\":{\"code\":\"Unauthorized\",\"message\":\"AKV10000: Request "   \
+#define KV_401_BODY                                                            \
+  "{\"error\":{\"code\":\"Unauthorized\",\"message\":\"AKV10000: Request "     \
   "is missing a Bearer or PoP token.\"}}"
 #define KV_T0_MS 1700000000000LL
 
@@ -82,8 +82,8 @@ static void kv_env_init_opts(kv_env *env) {
 }
 
 static msikv_result kv_env_open(kv_env *env, const char *url) {
-  msikv_result rc = msikv_cred_new_custom(&kv_fake_cred_ops, &env->fc,
-                                          &env->cred);
+  msikv_result rc =
+      msikv_cred_new_custom(&kv_fake_cred_ops, &env->fc, &env->cred);
   if (rc)
     return rc;
   return msikv_kv_client_new(url, env->cred, &env->opts, &env->client, NULL);
@@ -100,7 +100,6 @@ static void kv_env_free(kv_env *env) {
 static void kv_push_challenge(kv_env *env) {
   fake_transport_push(&env->ft, 401, KV_CHALLENGE, KV_401_BODY);
 }
-
 
 static const char *const BUNDLE =
     "{\"value\":\"s3cret\",\"contentType\":\"text/plain\","
@@ -144,9 +143,8 @@ static void test_get_secret_challenge_then_token_returns_value(void **state) {
   assert_int_equal(fake_transport_count(&env.ft), 2);
   const fake_record *r0 = fake_transport_request(&env.ft, 0);
   assert_string_equal(r0->method, "GET");
-  assert_string_equal(
-      r0->url,
-      "https://myvault.vault.azure.net/secrets/db-pass/?api-version=2025-07-01");
+  assert_string_equal(r0->url, "https://myvault.vault.azure.net/secrets/"
+                               "db-pass/?api-version=2025-07-01");
   assert_null(fake_record_header(r0, "Authorization"));
   const fake_record *r1 = fake_transport_request(&env.ft, 1);
   assert_string_equal(r1->url, r0->url);
@@ -164,9 +162,9 @@ static void test_get_secret_challenge_then_token_returns_value(void **state) {
   msikv_kv_secret_free(s);
   assert_int_equal(fake_transport_count(&env.ft), 3);
   const fake_record *r2 = fake_transport_request(&env.ft, 2);
-  assert_string_equal(r2->url,
-                      "https://myvault.vault.azure.net/secrets/db-pass/"
-                      "0123456789abcdef0123456789abcdef?api-version=2025-07-01");
+  assert_string_equal(
+      r2->url, "https://myvault.vault.azure.net/secrets/db-pass/"
+               "0123456789abcdef0123456789abcdef?api-version=2025-07-01");
   assert_string_equal(fake_record_header(r2, "Authorization"), "Bearer tok1");
   assert_int_equal(env.fc.calls, 1);
   kv_env_free(&env);
@@ -176,8 +174,7 @@ static void test_client_new_http_url_refused_insecure(void **state) {
   (void)state;
   kv_env env;
   kv_env_init_opts(&env);
-  assert_int_equal(msikv_cred_new_custom(&kv_fake_cred_ops, &env.fc,
-                                         &env.cred),
+  assert_int_equal(msikv_cred_new_custom(&kv_fake_cred_ops, &env.fc, &env.cred),
                    MSIKV_OK);
   msikv_error err;
   assert_int_equal(msikv_kv_client_new("http://myvault.vault.azure.net",
@@ -207,7 +204,6 @@ static void test_get_secret_bad_name_no_request(void **state) {
   assert_int_equal(fake_transport_count(&env.ft), 0);
   kv_env_free(&env);
 }
-
 
 /* Primes the client with a challenge and a token so that later requests go
  * straight out; returns the number of requests made so far. */
@@ -328,12 +324,12 @@ static void test_set_secret_value_limits_checked_locally(void **state) {
   assert_int_equal(msikv_kv_set_secret(env->client, "n", big, NULL, NULL, NULL),
                    MSIKV_OK);
   free(big);
-  assert_int_equal(msikv_kv_set_secret(env->client, "n", "\xff\xfe", NULL,
-                                       NULL, &err),
-                   MSIKV_ERR_ARG);
-  assert_int_equal(msikv_kv_set_secret(env->client, "bad.name", "v", NULL,
-                                       NULL, &err),
-                   MSIKV_ERR_ARG);
+  assert_int_equal(
+      msikv_kv_set_secret(env->client, "n", "\xff\xfe", NULL, NULL, &err),
+      MSIKV_ERR_ARG);
+  assert_int_equal(
+      msikv_kv_set_secret(env->client, "bad.name", "v", NULL, NULL, &err),
+      MSIKV_ERR_ARG);
   msikv_kv_tag_ref tags[16];
   for (int i = 0; i < 16; i++)
     tags[i] = (msikv_kv_tag_ref){"t", "v"};
@@ -372,9 +368,10 @@ static void test_update_secret_properties_patch_body(void **state) {
       "https://myvault.vault.azure.net/secrets/n/v1?api-version=2025-07-01",
       "{\"contentType\":\"x\",\"attributes\":{\"enabled\":false},\"tags\":{}}");
   /* Latest version: the path keeps its trailing slash. */
-  fake_transport_push(&env->ft, 200, NULL,
-                      "{\"id\":\"https://myvault.vault.azure.net/secrets/n/v1\","
-                      "\"attributes\":{}}");
+  fake_transport_push(
+      &env->ft, 200, NULL,
+      "{\"id\":\"https://myvault.vault.azure.net/secrets/n/v1\","
+      "\"attributes\":{}}");
   o = msikv_kv_secret_options_default();
   o.exp = 5;
   assert_int_equal(
@@ -431,9 +428,9 @@ static void test_delete_secret_never_done_times_out(void **state) {
   kv_env *env = open_primed(&base);
   msikv_kv_client_free(env->client);
   env->opts.poll_timeout_ms = 5000;
-  assert_int_equal(msikv_kv_client_new(KV_URL, env->cred, &env->opts,
-                                       &env->client, NULL),
-                   MSIKV_OK);
+  assert_int_equal(
+      msikv_kv_client_new(KV_URL, env->cred, &env->opts, &env->client, NULL),
+      MSIKV_OK);
   kv_push_challenge(env);
   fake_transport_push(&env->ft, 200, NULL, DELETED);
   fake_transport_push(&env->ft, 404, NULL, "{}");
@@ -487,9 +484,10 @@ static void test_recover_deleted_secret_posts_then_polls(void **state) {
   (void)state;
   size_t base;
   kv_env *env = open_primed(&base);
-  fake_transport_push(&env->ft, 200, NULL,
-                      "{\"id\":\"https://myvault.vault.azure.net/secrets/n/v1\","
-                      "\"attributes\":{\"enabled\":true}}");
+  fake_transport_push(
+      &env->ft, 200, NULL,
+      "{\"id\":\"https://myvault.vault.azure.net/secrets/n/v1\","
+      "\"attributes\":{\"enabled\":true}}");
   fake_transport_push(&env->ft, 404, NULL, "{}");
   fake_transport_push(&env->ft, 404, NULL, "{}");
   fake_transport_push(&env->ft, 200, NULL, BUNDLE);
@@ -547,9 +545,10 @@ static void test_backup_and_restore_round_trip(void **state) {
                  "https://myvault.vault.azure.net/secrets/n/backup?"
                  "api-version=2025-07-01",
                  "");
-  fake_transport_push(&env->ft, 200, NULL,
-                      "{\"id\":\"https://myvault.vault.azure.net/secrets/n/v1\","
-                      "\"attributes\":{\"enabled\":true}}");
+  fake_transport_push(
+      &env->ft, 200, NULL,
+      "{\"id\":\"https://myvault.vault.azure.net/secrets/n/v1\","
+      "\"attributes\":{\"enabled\":true}}");
   msikv_kv_secret *s = NULL;
   assert_int_equal(msikv_kv_restore_secret(env->client, blob, &s, NULL),
                    MSIKV_OK);
@@ -561,32 +560,34 @@ static void test_backup_and_restore_round_trip(void **state) {
                  "{\"value\":\"QUJD-ZGVm_Z2hp\"}");
   msikv_secret_free(blob);
   msikv_error err;
-  assert_int_equal(msikv_kv_restore_secret(env->client, "not a blob\"", NULL,
-                                           &err),
-                   MSIKV_ERR_ARG);
+  assert_int_equal(
+      msikv_kv_restore_secret(env->client, "not a blob\"", NULL, &err),
+      MSIKV_ERR_ARG);
   fake_transport_push(&env->ft, 200, NULL, "{\"other\":1}");
   assert_int_equal(msikv_kv_backup_secret(env->client, "n", &blob, &err),
                    MSIKV_ERR_PARSE);
   close_env(env);
 }
 
-#define ITEM(name)                                                           \
-  "{\"id\":\"https://myvault.vault.azure.net/secrets/" name "\","            \
+#define ITEM(name)                                                             \
+  "{\"id\":\"https://myvault.vault.azure.net/secrets/" name "\","              \
   "\"attributes\":{\"enabled\":true},\"contentType\":null,\"x\":1}"
 
-static void test_list_secrets_follows_next_link_across_short_pages(
-    void **state) {
+static void
+test_list_secrets_follows_next_link_across_short_pages(void **state) {
   (void)state;
   size_t base;
   kv_env *env = open_primed(&base);
+  fake_transport_push(&env->ft, 200, NULL,
+                      "{\"value\":[" ITEM("a") "," ITEM(
+                          "b") "],\"nextLink\":"
+                               "\"https://myvault.vault.azure.net:443/"
+                               "secrets?api-version=2025-07-01&"
+                               "$skiptoken=t1&maxresults=25\"}");
   fake_transport_push(
       &env->ft, 200, NULL,
-      "{\"value\":[" ITEM("a") "," ITEM("b") "],\"nextLink\":"
-      "\"https://myvault.vault.azure.net:443/secrets?api-version=2025-07-01&"
-      "$skiptoken=t1&maxresults=25\"}");
-  fake_transport_push(&env->ft, 200, NULL,
-                      "{\"value\":[],\"nextLink\":"
-                      "\"https://myvault.vault.azure.net/secrets?$skiptoken=t2\"}");
+      "{\"value\":[],\"nextLink\":"
+      "\"https://myvault.vault.azure.net/secrets?$skiptoken=t2\"}");
   fake_transport_push(&env->ft, 200, NULL,
                       "{\"value\":[" ITEM("c") "],\"nextLink\":null}");
   msikv_kv_secret_iter *it = NULL;
@@ -633,13 +634,13 @@ static void test_list_versions_and_deleted_urls(void **state) {
   kv_env *env = open_primed(&base);
   msikv_kv_client_free(env->client);
   env->opts.page_size = 10;
-  assert_int_equal(msikv_kv_client_new(KV_URL, env->cred, &env->opts,
-                                       &env->client, NULL),
-                   MSIKV_OK);
+  assert_int_equal(
+      msikv_kv_client_new(KV_URL, env->cred, &env->opts, &env->client, NULL),
+      MSIKV_OK);
   kv_push_challenge(env);
-  fake_transport_push(&env->ft, 200, NULL,
-                      "{\"value\":[" ITEM("n/v1") "," ITEM("n/v2")
-                      "],\"nextLink\":null}");
+  fake_transport_push(
+      &env->ft, 200, NULL,
+      "{\"value\":[" ITEM("n/v1") "," ITEM("n/v2") "],\"nextLink\":null}");
   msikv_kv_secret_iter *it = NULL;
   assert_int_equal(msikv_kv_list_secret_versions(env->client, "n", &it, NULL),
                    MSIKV_OK);
@@ -673,8 +674,7 @@ static void test_list_versions_and_deleted_urls(void **state) {
                  "https://myvault.vault.azure.net/deletedsecrets?api-version="
                  "2025-07-01&maxresults=10",
                  NULL);
-  assert_int_equal(msikv_kv_list_secret_versions(env->client, "a b", &it,
-                                                 NULL),
+  assert_int_equal(msikv_kv_list_secret_versions(env->client, "a b", &it, NULL),
                    MSIKV_ERR_ARG);
   close_env(env);
 }
@@ -690,8 +690,7 @@ static void test_list_secrets_foreign_next_link_refused(void **state) {
   assert_int_equal(msikv_kv_list_secrets(env->client, &it, NULL), MSIKV_OK);
   msikv_kv_secret *s = NULL;
   msikv_error err;
-  assert_int_equal(msikv_kv_secret_iter_next(it, &s, &err),
-                   MSIKV_ERR_INSECURE);
+  assert_int_equal(msikv_kv_secret_iter_next(it, &s, &err), MSIKV_ERR_INSECURE);
   assert_null(s);
   assert_non_null(strstr(err.message, "evil.example.com"));
   msikv_kv_secret_iter_free(it);
@@ -832,10 +831,10 @@ static void test_get_secret_later_401_reauthenticates_once(void **state) {
                    MSIKV_OK);
   msikv_kv_secret_free(s);
   assert_int_equal(env->fc.calls, 2);
-  assert_string_equal(fake_record_header(fake_transport_request(&env->ft,
-                                                                base + 1),
-                                         "Authorization"),
-                      "Bearer tok2");
+  assert_string_equal(
+      fake_record_header(fake_transport_request(&env->ft, base + 1),
+                         "Authorization"),
+      "Bearer tok2");
   close_env(env);
 }
 
@@ -951,30 +950,29 @@ static void test_client_new_rejects_bad_arguments(void **state) {
   (void)state;
   kv_env env;
   kv_env_init_opts(&env);
-  assert_int_equal(msikv_cred_new_custom(&kv_fake_cred_ops, &env.fc,
-                                         &env.cred),
+  assert_int_equal(msikv_cred_new_custom(&kv_fake_cred_ops, &env.fc, &env.cred),
                    MSIKV_OK);
   msikv_error err;
   assert_int_equal(msikv_kv_client_new("https://v.vault.azure.net/secrets",
                                        env.cred, &env.opts, &env.client, &err),
                    MSIKV_ERR_ARG);
-  assert_int_equal(msikv_kv_client_new("vault", env.cred, &env.opts,
-                                       &env.client, &err),
-                   MSIKV_ERR_ARG);
-  assert_int_equal(msikv_kv_client_new(NULL, env.cred, &env.opts, &env.client,
-                                       &err),
-                   MSIKV_ERR_ARG);
-  assert_int_equal(msikv_kv_client_new(KV_URL, NULL, &env.opts, &env.client,
-                                       &err),
-                   MSIKV_ERR_ARG);
+  assert_int_equal(
+      msikv_kv_client_new("vault", env.cred, &env.opts, &env.client, &err),
+      MSIKV_ERR_ARG);
+  assert_int_equal(
+      msikv_kv_client_new(NULL, env.cred, &env.opts, &env.client, &err),
+      MSIKV_ERR_ARG);
+  assert_int_equal(
+      msikv_kv_client_new(KV_URL, NULL, &env.opts, &env.client, &err),
+      MSIKV_ERR_ARG);
   env.opts.api_version = "7.6&x=1";
-  assert_int_equal(msikv_kv_client_new(KV_URL, env.cred, &env.opts,
-                                       &env.client, &err),
-                   MSIKV_ERR_ARG);
+  assert_int_equal(
+      msikv_kv_client_new(KV_URL, env.cred, &env.opts, &env.client, &err),
+      MSIKV_ERR_ARG);
   env.opts.api_version = "7.4";
-  assert_int_equal(msikv_kv_client_new(KV_URL "/", env.cred, &env.opts,
-                                       &env.client, &err),
-                   MSIKV_OK);
+  assert_int_equal(
+      msikv_kv_client_new(KV_URL "/", env.cred, &env.opts, &env.client, &err),
+      MSIKV_OK);
   assert_string_equal(msikv_kv_client_vault_url(env.client), KV_URL);
   kv_env_free(&env);
 }
@@ -1071,9 +1069,11 @@ static msikv_result op_set(kv_env *env) {
 
 static msikv_result op_list(kv_env *env) {
   kv_push_challenge(env);
-  fake_transport_push(&env->ft, 200, NULL,
-                      "{\"value\":[" ITEM("a") "],\"nextLink\":"
-                      "\"https://myvault.vault.azure.net/secrets?x=1\"}");
+  fake_transport_push(
+      &env->ft, 200, NULL,
+      "{\"value\":[" ITEM(
+          "a") "],\"nextLink\":"
+               "\"https://myvault.vault.azure.net/secrets?x=1\"}");
   fake_transport_push(&env->ft, 200, NULL,
                       "{\"value\":[" ITEM("b") "],\"nextLink\":null}");
   msikv_kv_secret_iter *it = NULL;

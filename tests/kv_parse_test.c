@@ -50,8 +50,8 @@ static void test_secret_parse_full_bundle_all_fields(void **state) {
   msikv_kv_secret_free(s);
 }
 
-static void test_secret_parse_missing_or_wrong_fields_parse_error(
-    void **state) {
+static void
+test_secret_parse_missing_or_wrong_fields_parse_error(void **state) {
   (void)state;
   const char *bad[] = {
       "[]",
@@ -145,8 +145,7 @@ static void test_build_body_escapes_and_orders(void **state) {
   (void)state;
   msikv_buf b;
   msikv_buf_init(&b, 1024);
-  assert_int_equal(msikv__kv_build_body(&b, "a\"b\\c\x01\t\r", NULL),
-                   MSIKV_OK);
+  assert_int_equal(msikv__kv_build_body(&b, "a\"b\\c\x01\t\r", NULL), MSIKV_OK);
   assert_string_equal(b.data, "{\"value\":\"a\\\"b\\\\c\\u0001\\t\\r\"}");
   msikv_buf_reset(&b);
   msikv_kv_secret_options o = msikv_kv_secret_options_default();
@@ -183,8 +182,8 @@ static void test_check_options_limits(void **state) {
 
 static void test_utf8_and_name_validation(void **state) {
   (void)state;
-  assert_true(msikv__kv_utf8_valid("abc\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80",
-                                   12));
+  assert_true(
+      msikv__kv_utf8_valid("abc\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", 12));
   assert_false(msikv__kv_utf8_valid("\xc3", 1));
   assert_false(msikv__kv_utf8_valid("\xc0\xaf", 2));
   assert_false(msikv__kv_utf8_valid("\xed\xa0\x80", 3));

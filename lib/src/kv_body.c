@@ -128,8 +128,7 @@ msikv_result msikv__kv_check_options(const msikv_kv_secret_options *opts,
     if (!rc && !opts->tags[i].name[0])
       rc = msikv_error_set(out_err, MSIKV_ERR_ARG, "a tag name is empty");
     if (!rc)
-      rc = check_text(opts->tags[i].value, TAG_TEXT_MAX, "tag value",
-                      out_err);
+      rc = check_text(opts->tags[i].value, TAG_TEXT_MAX, "tag value", out_err);
   }
   if (!rc && (opts->nbf < 0 || opts->exp < 0))
     rc = msikv_error_set(out_err, MSIKV_ERR_ARG,

@@ -12,7 +12,9 @@ typedef struct params {
   char scope[MSIKV__KV_CHALLENGE_FIELD_MAX];
 } params;
 
-static bool is_space(char c) { return c == ' ' || c == '\t'; }
+static bool is_space(char c) {
+  return c == ' ' || c == '\t';
+}
 
 static bool is_token_char(char c) {
   return c && !is_space(c) && c != ',' && c != '=' && c != '"';

@@ -79,11 +79,11 @@ msikv_result msikv_kv_client_new(const char *vault_url,
   msikv_kv_client *client = msikv_calloc(1, sizeof(*client));
   if (!client)
     return MSIKV_ERR_NOMEM;
-  if (msikv_url_authority(&url, client->authority,
-                          sizeof(client->authority))) {
+  if (msikv_url_authority(&url, client->authority, sizeof(client->authority))) {
     msikv_free(client);
-    return msikv_error_set(out_err, MSIKV_ERR_ARG, "Key Vault URL host is "
-                                                   "too long");
+    return msikv_error_set(out_err, MSIKV_ERR_ARG,
+                           "Key Vault URL host is "
+                           "too long");
   }
   snprintf(client->host, sizeof(client->host), "%s", url.host);
   size_t url_len = strlen(client->authority) + 9;
@@ -101,8 +101,8 @@ msikv_result msikv_kv_client_new(const char *vault_url,
   client->clock = opts->clock;
   client->retry = opts->retry;
   client->verify_challenge_resource = opts->verify_challenge_resource;
-  client->poll_timeout_ms = opts->poll_timeout_ms > 0 ? opts->poll_timeout_ms
-                                                      : 0;
+  client->poll_timeout_ms =
+      opts->poll_timeout_ms > 0 ? opts->poll_timeout_ms : 0;
   client->poll_interval_ms =
       opts->poll_interval_ms > 0 ? opts->poll_interval_ms : 2000;
   client->max_value_bytes = opts->max_value_bytes
@@ -164,8 +164,8 @@ static msikv_result send_request(msikv_kv_client *client, const char *method,
   msikv_http_request req;
   msikv_http_request_init(&req, method, url);
   req.timeout_ms = client->timeout_ms;
-  msikv_result rc = msikv_http_request_add_header(&req, "Accept",
-                                                  "application/json");
+  msikv_result rc =
+      msikv_http_request_add_header(&req, "Accept", "application/json");
   if (!rc && body && body->len && !strip)
     rc = msikv_http_request_add_header(&req, "Content-Type",
                                        "application/json; charset=utf-8");
@@ -239,9 +239,8 @@ static msikv_result accept_challenge(msikv_kv_client *client,
 
 /* Returns an owned copy of a usable token (secret). */
 static msikv_result get_token(msikv_kv_client *client,
-                              const msikv__kv_challenge *challenge,
-                              bool force, char **out_token,
-                              msikv_error *out_err) {
+                              const msikv__kv_challenge *challenge, bool force,
+                              char **out_token, msikv_error *out_err) {
   int64_t now_s = msikv_clock_now_ms(client->clock) / 1000;
   char *copy = NULL;
   pthread_mutex_lock(&client->lock);
@@ -315,8 +314,7 @@ msikv_result msikv__kv_send(msikv_kv_client *client, const char *method,
   pthread_mutex_unlock(&client->lock);
   if (!have) {
     /* First request to this vault: no token, empty body. */
-    rc = send_request(client, method, url, body, true, NULL, out_resp,
-                      out_err);
+    rc = send_request(client, method, url, body, true, NULL, out_resp, out_err);
     if (rc || out_resp->status != 401)
       goto out;
     rc = accept_challenge(client, out_resp, &challenge, out_err);

@@ -31,29 +31,29 @@ msikv_result msikv__kv_check_name(const char *name, const char *what,
 static const char *hint(int status, const char *inner) {
   switch (status) {
   case 401:
-    return "the vault rejected the token: check that the identity belongs to "
+    return "The vault rejected the token: check that the identity belongs to "
            "the vault's tenant and that the token is for "
-           "https://vault.azure.net";
+           "https://vault.azure.net.";
   case 403:
     if (strcmp(inner, "ForbiddenByFirewall") == 0)
-      return "the vault's firewall blocks this client: allow its network or "
-             "address";
+      return "The vault's firewall blocks this client: allow its network or "
+             "address.";
     if (strcmp(inner, "SecretDisabled") == 0)
-      return "the secret is disabled: enable it with update";
-    return "grant this identity the needed secrets permission (an access "
-           "policy, or an RBAC role such as Key Vault Secrets User)";
+      return "The secret is disabled: enable it with an update.";
+    return "Grant this identity the needed secrets permission (an access "
+           "policy, or an RBAC role such as Key Vault Secrets User).";
   case 404:
-    return "check the name and version; a deleted secret can be recovered "
-           "or purged";
+    return "Check the name and version; a deleted secret can be recovered "
+           "or purged.";
   case 409:
-    return "the name is taken by a deleted secret or an operation is in "
-           "progress: recover or purge it, or retry later";
+    return "The name is taken by a deleted secret or an operation is in "
+           "progress: recover or purge it, or retry later.";
   case 429:
-    return "the vault throttled the request and retries ran out: slow down "
-           "and try again later";
+    return "The vault throttled the request and the retries ran out: slow "
+           "down and try again later.";
   default:
-    return status >= 500 ? "the service failed: try again later"
-                         : "check the request";
+    return status >= 500 ? "The service failed: try again later."
+                         : "Check the request.";
   }
 }
 
@@ -87,17 +87,21 @@ msikv_result msikv__kv_error_from_response(const msikv_http_response *resp,
   msikv_error_clear(out_err);
   out_err->http_status = status;
   char message[768];
-  msikv__kv_error_body_parse(resp->body.data, resp->body.len, out_err,
-                             message, sizeof(message));
+  msikv__kv_error_body_parse(resp->body.data, resp->body.len, out_err, message,
+                             sizeof(message));
   char where[192];
   if (name)
     snprintf(where, sizeof(where), "%s '%s'", op, name);
   else
     snprintf(where, sizeof(where), "%s", op);
   const char *code = out_err->code[0] ? out_err->code : "no error code";
-  msikv_error_set(out_err, rc, "%s: Key Vault answered HTTP %d (%s%s%s)%s%s; %s",
-                  where, status, code, out_err->inner_code[0] ? "/" : "",
-                  out_err->inner_code, message[0] ? ": " : "", message,
-                  hint(status, out_err->inner_code));
+  size_t mlen = strlen(message);
+  bool has_stop =
+      mlen > 0 && (message[mlen - 1] == '.' || message[mlen - 1] == '!');
+  msikv_error_set(
+      out_err, rc, "%s: Key Vault answered HTTP %d (%s%s%s)%s%s%s %s", where,
+      status, code, out_err->inner_code[0] ? "/" : "", out_err->inner_code,
+      message[0] ? ": " : ".", message, message[0] && !has_stop ? "." : "",
+      hint(status, out_err->inner_code));
   return rc;
 }

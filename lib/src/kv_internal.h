@@ -20,9 +20,12 @@
 
 /** A parsed Bearer challenge. */
 typedef struct msikv__kv_challenge {
-  char scope[MSIKV__KV_CHALLENGE_FIELD_MAX];  /**< e.g. "https://vault.azure.net/.default" */
+  char scope[MSIKV__KV_CHALLENGE_FIELD_MAX];  /**< e.g.
+                                                 "https://vault.azure.net/.default"
+                                               */
   char tenant[MSIKV__KV_CHALLENGE_FIELD_MAX]; /**< First path segment of the
-                                                   authorization URI; "" = none. */
+                                                   authorization URI; "" = none.
+                                               */
   char resource_host[MSIKV_URL_HOST_MAX];     /**< Host of the scope URL. */
 } msikv__kv_challenge;
 
@@ -33,8 +36,9 @@ typedef struct msikv__kv_challenge {
  * tenant = first path segment of the authorization URI ("adfs" = none).
  * @retval MSIKV_ERR_AUTH with a message when it is not a usable challenge.
  */
-MSIKV_NODISCARD msikv_result msikv__kv_challenge_parse(
-    const char *header, msikv__kv_challenge *out, msikv_error *out_err);
+MSIKV_NODISCARD msikv_result msikv__kv_challenge_parse(const char *header,
+                                                       msikv__kv_challenge *out,
+                                                       msikv_error *out_err);
 
 /**
  * @return true when @p vault_host (lower-case) ends with "." +
@@ -46,9 +50,9 @@ bool msikv__kv_challenge_host_matches(const msikv__kv_challenge *challenge,
 /* ---- JSON (kv_parse.c, pure) ---- */
 
 typedef enum msikv__kv_kind {
-  MSIKV__KV_BUNDLE = 0,   /**< SecretBundle. */
-  MSIKV__KV_DELETED = 1,  /**< DeletedSecretBundle. */
-  MSIKV__KV_ITEM = 2,     /**< SecretItem (list). */
+  MSIKV__KV_BUNDLE = 0,      /**< SecretBundle. */
+  MSIKV__KV_DELETED = 1,     /**< DeletedSecretBundle. */
+  MSIKV__KV_ITEM = 2,        /**< SecretItem (list). */
   MSIKV__KV_DELETED_ITEM = 3 /**< DeletedSecretItem (list deleted). */
 } msikv__kv_kind;
 
@@ -74,9 +78,8 @@ MSIKV_NODISCARD msikv_result msikv__kv_secret_from_json(
  * {"code"}}} into @p err's code, inner_code and @p out_message (borrowed
  * size). Never fails: missing parts stay empty.
  */
-void msikv__kv_error_body_parse(const char *json, size_t len,
-                                msikv_error *err, char *out_message,
-                                size_t message_size);
+void msikv__kv_error_body_parse(const char *json, size_t len, msikv_error *err,
+                                char *out_message, size_t message_size);
 
 /* ---- Request bodies (kv_body.c, pure) ---- */
 
@@ -117,12 +120,12 @@ msikv_result msikv__kv_error_from_response(const msikv_http_response *resp,
 /* ---- The client (kv_client.c) ---- */
 
 struct msikv_kv_client {
-  msikv_credential *cred;          /**< Borrowed. */
+  msikv_credential *cred;           /**< Borrowed. */
   const msikv_transport *transport; /**< Borrowed. */
-  const msikv_clock *clock;        /**< Borrowed; NULL = system. */
+  const msikv_clock *clock;         /**< Borrowed; NULL = system. */
   msikv_retry_policy retry;
-  char *api_version;               /**< Owned. */
-  char *vault_url;                 /**< Owned: "https://authority". */
+  char *api_version; /**< Owned. */
+  char *vault_url;   /**< Owned: "https://authority". */
   char authority[MSIKV_URL_HOST_MAX + 8];
   char host[MSIKV_URL_HOST_MAX];
   bool verify_challenge_resource;
@@ -132,10 +135,10 @@ struct msikv_kv_client {
   size_t max_response_bytes;
   long timeout_ms;
   int page_size;
-  pthread_mutex_t lock;            /**< Guards everything below. */
+  pthread_mutex_t lock; /**< Guards everything below. */
   bool has_challenge;
   msikv__kv_challenge challenge;
-  msikv_token token;               /**< Cached token (secret). */
+  msikv_token token; /**< Cached token (secret). */
 };
 
 /** A request body; may be secret (it is never logged). */
@@ -151,8 +154,7 @@ typedef struct msikv__kv_body {
  * @param[in] body NULL for no body.
  */
 MSIKV_NODISCARD msikv_result msikv__kv_send(msikv_kv_client *client,
-                                            const char *method,
-                                            const char *url,
+                                            const char *method, const char *url,
                                             const msikv__kv_body *body,
                                             msikv_http_response *out_resp,
                                             msikv_error *out_err);
@@ -162,17 +164,19 @@ MSIKV_NODISCARD msikv_result msikv__kv_send(msikv_kv_client *client,
  * caller). @p path is already safe (names checked).
  */
 MSIKV_NODISCARD msikv_result msikv__kv_url(const msikv_kv_client *client,
-                                           msikv_buf *out, const char *fmt,
-                                           ...) MSIKV_PRINTF(3, 4);
+                                           msikv_buf *out, const char *fmt, ...)
+    MSIKV_PRINTF(3, 4);
 
 /**
  * Waits until GET @p url answers 200 (404 or 403 keep/stop waiting as the
  * SDK pollers do), up to the client's poll_timeout_ms.
  * @retval MSIKV_ERR_TIMEOUT when still 404 at the deadline.
  */
-MSIKV_NODISCARD msikv_result msikv__kv_poll_until_found(
-    msikv_kv_client *client, const char *op, const char *name,
-    const char *url, msikv_error *out_err);
+MSIKV_NODISCARD msikv_result msikv__kv_poll_until_found(msikv_kv_client *client,
+                                                        const char *op,
+                                                        const char *name,
+                                                        const char *url,
+                                                        msikv_error *out_err);
 
 /** Initialises @p resp with the client's body cap. */
 void msikv__kv_response_init(const msikv_kv_client *client,

@@ -54,8 +54,7 @@ out:
   return rc;
 }
 
-msikv_result msikv_kv_restore_secret(msikv_kv_client *client,
-                                     const char *blob,
+msikv_result msikv_kv_restore_secret(msikv_kv_client *client, const char *blob,
                                      msikv_kv_secret **out_secret,
                                      msikv_error *out_err) {
   if (!client || !blob || !*blob)
@@ -63,8 +62,8 @@ msikv_result msikv_kv_restore_secret(msikv_kv_client *client,
                            "restore_secret needs a client and a backup blob");
   for (const char *c = blob; *c; c++) {
     bool ok = (*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'z') ||
-              (*c >= 'A' && *c <= 'Z') || *c == '-' || *c == '_' ||
-              *c == '+' || *c == '/' || *c == '=';
+              (*c >= 'A' && *c <= 'Z') || *c == '-' || *c == '_' || *c == '+' ||
+              *c == '/' || *c == '=';
     if (!ok)
       return msikv_error_set(out_err, MSIKV_ERR_ARG,
                              "backup blob is not base64url text: pass the "
@@ -84,9 +83,9 @@ msikv_result msikv_kv_restore_secret(msikv_kv_client *client,
     rc = msikv_error_set(out_err, rc, "backup blob is too large");
   if (!rc) {
     msikv__kv_body b = {body.data, body.len};
-    rc = msikv__kv_call_secret(client, "restore_secret", NULL, "POST",
-                               url.data, &b, MSIKV__KV_BUNDLE, false,
-                               out_secret, out_err);
+    rc =
+        msikv__kv_call_secret(client, "restore_secret", NULL, "POST", url.data,
+                              &b, MSIKV__KV_BUNDLE, false, out_secret, out_err);
   }
   msikv_buf_free(&body);
   msikv_buf_free(&url);

@@ -7,9 +7,8 @@
 #include "msikv/alloc.h"
 #include "msikv/log.h"
 
-msikv_result msikv__kv_poll_until_found(msikv_kv_client *client,
-                                        const char *op, const char *name,
-                                        const char *url,
+msikv_result msikv__kv_poll_until_found(msikv_kv_client *client, const char *op,
+                                        const char *name, const char *url,
                                         msikv_error *out_err) {
   int64_t start_ms = msikv_clock_now_ms(client->clock);
   msikv_http_response resp;

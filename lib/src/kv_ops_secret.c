@@ -26,9 +26,9 @@ msikv_result msikv_kv_get_secret(msikv_kv_client *client, const char *name,
   msikv_buf_init(&url, 4096);
   rc = msikv__kv_url(client, &url, "/secrets/%s/%s", name, version);
   if (!rc)
-    rc = msikv__kv_call_secret(client, "get_secret", name, "GET", url.data,
-                               NULL, MSIKV__KV_BUNDLE, true, out_secret,
-                               out_err);
+    rc =
+        msikv__kv_call_secret(client, "get_secret", name, "GET", url.data, NULL,
+                              MSIKV__KV_BUNDLE, true, out_secret, out_err);
   msikv_buf_free(&url);
   return rc;
 }
@@ -65,9 +65,8 @@ msikv_result msikv_kv_set_secret(msikv_kv_client *client, const char *name,
     rc = msikv__kv_build_body(&body, value, opts);
   if (!rc) {
     msikv__kv_body b = {body.data, body.len};
-    rc = msikv__kv_call_secret(client, "set_secret", name, "PUT", url.data,
-                               &b, MSIKV__KV_BUNDLE, false, out_secret,
-                               out_err);
+    rc = msikv__kv_call_secret(client, "set_secret", name, "PUT", url.data, &b,
+                               MSIKV__KV_BUNDLE, false, out_secret, out_err);
   }
   msikv_buf_free(&body);
   msikv_buf_free(&url);

@@ -14,9 +14,9 @@ struct msikv_kv_secret_iter {
   msikv_kv_client *client; /* Borrowed. */
   msikv__kv_kind kind;
   const char *op;
-  char *next_url;          /* Owned; NULL when no page is left. */
-  cJSON *page;             /* Owned: the current page. */
-  const cJSON *cursor;     /* Next item in page. */
+  char *next_url;      /* Owned; NULL when no page is left. */
+  cJSON *page;         /* Owned: the current page. */
+  const cJSON *cursor; /* Next item in page. */
   long pages;
 };
 
@@ -91,9 +91,9 @@ msikv_result msikv_kv_list_deleted_secrets(msikv_kv_client *client,
 }
 
 /* Takes nextLink from @p page into an owned URL carrying api-version. */
-static msikv_result next_link(const msikv_kv_client *client,
-                              const cJSON *page, const char *current,
-                              char **out_url, msikv_error *out_err) {
+static msikv_result next_link(const msikv_kv_client *client, const cJSON *page,
+                              const char *current, char **out_url,
+                              msikv_error *out_err) {
   const cJSON *link = cJSON_GetObjectItemCaseSensitive(page, "nextLink");
   *out_url = NULL;
   if (!link || cJSON_IsNull(link))
@@ -195,9 +195,8 @@ msikv_result msikv_kv_secret_iter_next(msikv_kv_secret_iter *iter,
       return rc;
   }
   msikv_kv_secret *item = NULL;
-  msikv_result rc =
-      msikv__kv_secret_from_json(iter->cursor, iter->kind, false, &item,
-                                 out_err);
+  msikv_result rc = msikv__kv_secret_from_json(iter->cursor, iter->kind, false,
+                                               &item, out_err);
   if (rc) {
     if (rc != MSIKV_ERR_NOMEM)
       msikv_error_prefix(out_err, "%s", iter->op);

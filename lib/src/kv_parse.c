@@ -37,8 +37,7 @@ static msikv_result bad_field(msikv_error *err, const char *what,
 
 /* Copies an optional string member: absent or null gives NULL. */
 static msikv_result opt_string(const cJSON *obj, const char *key,
-                               const char *what, char **out,
-                               msikv_error *err) {
+                               const char *what, char **out, msikv_error *err) {
   const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, key);
   if (!item || cJSON_IsNull(item))
     return MSIKV_OK;
@@ -49,8 +48,7 @@ static msikv_result opt_string(const cJSON *obj, const char *key,
 }
 
 static msikv_result opt_time(const cJSON *obj, const char *key,
-                             const char *what, int64_t *out,
-                             msikv_error *err) {
+                             const char *what, int64_t *out, msikv_error *err) {
   msikv_result rc = msikv__json_int64(obj, key, 0, INT64_MAX / 1000, out);
   if (rc == MSIKV_ERR_NOT_FOUND) {
     *out = 0;
@@ -228,8 +226,8 @@ msikv_result msikv__kv_secret_from_json(const void *json, msikv__kv_kind kind,
   if (!rc)
     rc = opt_string(obj, "kid", what, &s->kid, out_err);
   if (!rc)
-    rc = opt_string(obj, "previousVersion", what, &s->previous_version,
-                    out_err);
+    rc =
+        opt_string(obj, "previousVersion", what, &s->previous_version, out_err);
   if (!rc && (kind == MSIKV__KV_DELETED || kind == MSIKV__KV_DELETED_ITEM)) {
     rc = opt_string(obj, "recoveryId", what, &s->recovery_id, out_err);
     if (!rc)
@@ -266,9 +264,8 @@ msikv_result msikv__kv_secret_parse(const char *json, size_t len,
   return rc;
 }
 
-void msikv__kv_error_body_parse(const char *json, size_t len,
-                                msikv_error *err, char *out_message,
-                                size_t message_size) {
+void msikv__kv_error_body_parse(const char *json, size_t len, msikv_error *err,
+                                char *out_message, size_t message_size) {
   if (message_size)
     out_message[0] = '\0';
   cJSON *root = NULL;

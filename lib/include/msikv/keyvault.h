@@ -85,10 +85,10 @@ msikv_kv_client_options msikv_kv_client_options_default(void);
  * @retval MSIKV_ERR_INSECURE for a non-https vault URL.
  * @retval MSIKV_ERR_ARG for a malformed URL or missing transport/credential.
  */
-MSIKV_NODISCARD msikv_result msikv_kv_client_new(
-    const char *vault_url, msikv_credential *ref_cred,
-    const msikv_kv_client_options *opts, msikv_kv_client **out_client,
-    msikv_error *out_err);
+MSIKV_NODISCARD msikv_result
+msikv_kv_client_new(const char *vault_url, msikv_credential *ref_cred,
+                    const msikv_kv_client_options *opts,
+                    msikv_kv_client **out_client, msikv_error *out_err);
 
 /** Frees the client (zeroing any cached token). NULL-safe. */
 void msikv_kv_client_free(msikv_kv_client *client);
@@ -110,12 +110,12 @@ typedef struct msikv_kv_tag {
  * are 0. Times are Unix seconds.
  */
 typedef struct msikv_kv_secret {
-  char *value;            /**< Secret: zeroed on free. NULL when not sent. */
-  char *id;               /**< "https://vault/secrets/NAME[/VERSION]". */
-  char *name;             /**< From the id. */
-  char *version;          /**< From the id; NULL for versionless list items. */
+  char *value;   /**< Secret: zeroed on free. NULL when not sent. */
+  char *id;      /**< "https://vault/secrets/NAME[/VERSION]". */
+  char *name;    /**< From the id. */
+  char *version; /**< From the id; NULL for versionless list items. */
   char *content_type;
-  msikv_kv_tag *tags;     /**< tag_count entries; NULL when none. */
+  msikv_kv_tag *tags; /**< tag_count entries; NULL when none. */
   size_t tag_count;
   bool enabled;           /**< attributes.enabled (true when not sent). */
   int64_t nbf;            /**< Not before, Unix seconds; 0 = absent. */
@@ -172,16 +172,16 @@ typedef struct msikv_kv_tag_ref {
  * borrowed for the call.
  */
 typedef struct msikv_kv_secret_options {
-  const char *content_type;      /**< NULL = not sent; at most 255 chars. */
-  const msikv_kv_tag_ref *tags;  /**< tag_count entries (at most 15). */
+  const char *content_type;     /**< NULL = not sent; at most 255 chars. */
+  const msikv_kv_tag_ref *tags; /**< tag_count entries (at most 15). */
   size_t tag_count;
   /** Send "tags" even when tag_count is 0 (update: clears the tags). Tags
    * are always sent when tag_count > 0. */
   bool set_tags;
-  bool set_enabled;              /**< Send attributes.enabled = enabled. */
+  bool set_enabled; /**< Send attributes.enabled = enabled. */
   bool enabled;
-  int64_t nbf;                   /**< Not before, Unix seconds; 0 = not sent. */
-  int64_t exp;                   /**< Expires, Unix seconds; 0 = not sent. */
+  int64_t nbf; /**< Not before, Unix seconds; 0 = not sent. */
+  int64_t exp; /**< Expires, Unix seconds; 0 = not sent. */
 } msikv_kv_secret_options;
 
 /** @return options that send no property. */
@@ -196,10 +196,10 @@ msikv_kv_secret_options msikv_kv_secret_options_default(void);
  * @retval MSIKV_ERR_TOO_LARGE value over max_value_bytes (nothing sent).
  * @retval MSIKV_ERR_CONFLICT 409: the name belongs to a deleted secret.
  */
-MSIKV_NODISCARD msikv_result msikv_kv_set_secret(
-    msikv_kv_client *client, const char *name, const char *value,
-    const msikv_kv_secret_options *opts, msikv_kv_secret **out_secret,
-    msikv_error *out_err);
+MSIKV_NODISCARD msikv_result
+msikv_kv_set_secret(msikv_kv_client *client, const char *name,
+                    const char *value, const msikv_kv_secret_options *opts,
+                    msikv_kv_secret **out_secret, msikv_error *out_err);
 
 /**
  * Updates a version's properties (PATCH /secrets/NAME/VERSION): content
@@ -220,9 +220,9 @@ MSIKV_NODISCARD msikv_result msikv_kv_update_secret_properties(
  * @retval MSIKV_ERR_TIMEOUT the delete started but was not complete in time
  * (out_deleted untouched).
  */
-MSIKV_NODISCARD msikv_result msikv_kv_delete_secret(
-    msikv_kv_client *client, const char *name, msikv_kv_secret **out_deleted,
-    msikv_error *out_err);
+MSIKV_NODISCARD msikv_result
+msikv_kv_delete_secret(msikv_kv_client *client, const char *name,
+                       msikv_kv_secret **out_deleted, msikv_error *out_err);
 
 /**
  * Gets a deleted secret (GET /deletedsecrets/NAME): properties, recovery id,
@@ -264,9 +264,9 @@ MSIKV_NODISCARD msikv_result msikv_kv_backup_secret(msikv_kv_client *client,
  * @param[out] out_secret optional: the restored properties (no value).
  * @retval MSIKV_ERR_CONFLICT the name exists (or is deleted) in this vault.
  */
-MSIKV_NODISCARD msikv_result msikv_kv_restore_secret(
-    msikv_kv_client *client, const char *blob, msikv_kv_secret **out_secret,
-    msikv_error *out_err);
+MSIKV_NODISCARD msikv_result
+msikv_kv_restore_secret(msikv_kv_client *client, const char *blob,
+                        msikv_kv_secret **out_secret, msikv_error *out_err);
 
 /**
  * An iterator over a listing. It holds at most one page at a time and
@@ -278,9 +278,9 @@ typedef struct msikv_kv_secret_iter msikv_kv_secret_iter;
 
 /** Lists the latest version of every secret (GET /secrets): items carry
  * properties, no value and no version. */
-MSIKV_NODISCARD msikv_result msikv_kv_list_secrets(
-    msikv_kv_client *client, msikv_kv_secret_iter **out_iter,
-    msikv_error *out_err);
+MSIKV_NODISCARD msikv_result
+msikv_kv_list_secrets(msikv_kv_client *client, msikv_kv_secret_iter **out_iter,
+                      msikv_error *out_err);
 
 /** Lists every version of one secret (GET /secrets/NAME/versions). */
 MSIKV_NODISCARD msikv_result msikv_kv_list_secret_versions(
@@ -299,9 +299,9 @@ MSIKV_NODISCARD msikv_result msikv_kv_list_deleted_secrets(
  * @retval an error from fetching or parsing a page; the iterator may then
  * only be freed.
  */
-MSIKV_NODISCARD msikv_result msikv_kv_secret_iter_next(
-    msikv_kv_secret_iter *iter, msikv_kv_secret **out_item,
-    msikv_error *out_err);
+MSIKV_NODISCARD msikv_result
+msikv_kv_secret_iter_next(msikv_kv_secret_iter *iter,
+                          msikv_kv_secret **out_item, msikv_error *out_err);
 
 /** Frees the iterator. NULL-safe. */
 void msikv_kv_secret_iter_free(msikv_kv_secret_iter *iter);
