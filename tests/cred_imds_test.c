@@ -107,6 +107,8 @@ static void test_imds_get_token_exact_request(void **state) {
   assert_false(rec->has_body);
   assert_true(rec->no_proxy);
   assert_true(rec->allow_http);
+  assert_int_equal(rec->connect_timeout_ms, 2000);
+  assert_int_equal(rec->timeout_ms, 30000);
 }
 
 static void test_imds_user_assigned_param_names(void **state) {

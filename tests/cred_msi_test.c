@@ -368,6 +368,41 @@ static void test_app_service_errors_mapped(void **state) {
   assert_int_equal(fake_transport_count(&fx->ft), 5);
 }
 
+static void test_app_service_unsupported_api_version_falls_back(void **s) {
+  fixture *fx = *s;
+  app_service_env(fx);
+  env_set(&fx->env, "MSI_ENDPOINT", "http://127.0.0.1:8081/msi/token");
+  env_set(&fx->env, "MSI_SECRET", "legacy-secret");
+  msikv_managed_identity_options mi = {"cid-3", NULL, NULL};
+  msikv_error err;
+  assert_int_equal(msikv_cred_managed_identity_new(&fx->opts, &mi, &fx->cred,
+                                                   &err),
+                   MSIKV_OK);
+  fake_transport_push(&fx->ft, 400, NULL,
+                      "{\"error\":{\"code\":\"UnsupportedApiVersion\","
+                      "\"message\":\"no 2019-08-01 here\"}}");
+  push_token(fx, "legacy-1", T0 + 3600);
+  push_token(fx, "legacy-2", T0 + 7200);
+  msikv_token tok;
+  assert_int_equal(get(fx, VAULT_SCOPE, &tok, &err), MSIKV_OK);
+  assert_string_equal(tok.token, "legacy-1");
+  msikv_token_clear(&tok);
+  assert_int_equal(fake_transport_count(&fx->ft), 2);
+  const fake_record *rec = fake_transport_request(&fx->ft, 1);
+  assert_string_equal(rec->url, "http://127.0.0.1:8081/msi/token?resource="
+                                VAULT_RES_ENC
+                                "&api-version=2017-09-01&clientid=cid-3");
+  assert_string_equal(fake_record_header(rec, "secret"), "legacy-secret");
+  /* The next refresh goes straight to the 2017 endpoint. */
+  fake_clock_set(&fx->fc, T0_MS + 3300 * 1000LL);
+  assert_int_equal(get(fx, VAULT_SCOPE, &tok, &err), MSIKV_OK);
+  assert_string_equal(tok.token, "legacy-2");
+  msikv_token_clear(&tok);
+  assert_int_equal(fake_transport_count(&fx->ft), 3);
+  assert_non_null(strstr(fake_transport_request(&fx->ft, 2)->url,
+                         "api-version=2017-09-01"));
+}
+
 static void test_app_service_5xx_retried_then_ok(void **state) {
   fixture *fx = *state;
   app_service_env(fx);
@@ -519,6 +554,7 @@ int main(void) {
       T(test_create_bad_options_rejected),
       T(test_get_token_several_scopes_rejected),
       T(test_app_service_errors_mapped),
+      T(test_app_service_unsupported_api_version_falls_back),
       T(test_app_service_5xx_retried_then_ok),
       T(test_app_service_bad_token_response_parse_error),
       T(test_app_service_long_token_refreshes_at_half_life),

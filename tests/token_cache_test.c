@@ -219,6 +219,22 @@ static void test_cache_get_error_message_passed_through(void **s) {
                    MSIKV_ERR_AUTH);
 }
 
+static void test_cache_get_many_keys_bounded(void **state) {
+  fixture *fx = *state;
+  for (int i = 0; i < 100; i++) {
+    char scope[32], want[32];
+    snprintf(scope, sizeof(scope), "scope-%d", i);
+    snprintf(want, sizeof(want), "token-%d", i + 1);
+    get_expect(fx, scope, NULL, want, MSIKV_OK);
+  }
+  assert_true(msikv__token_cache_size(fx->cache) <= 64);
+  /* The newest entry survived; an evicted one is fetched again. */
+  get_expect(fx, "scope-99", NULL, "token-100", MSIKV_OK);
+  assert_int_equal(calls(&fx->f), 100);
+  get_expect(fx, "scope-0", NULL, "token-101", MSIKV_OK);
+  assert_int_equal(calls(&fx->f), 101);
+}
+
 /* ---- Threads ------------------------------------------------------------ */
 
 typedef struct worker {
@@ -401,6 +417,8 @@ int main(void) {
           test_cache_get_expired_token_never_returned, setup, teardown),
       cmocka_unit_test_setup_teardown(
           test_cache_get_error_message_passed_through, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_cache_get_many_keys_bounded, setup,
+                                      teardown),
       cmocka_unit_test_setup_teardown(test_cache_get_waiters_share_one_failure,
                                       setup, teardown),
       cmocka_unit_test_setup_teardown(

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* The managed-identity credential: picks its source from the environment,
  * then fetches through the token cache with that source's request. */
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -21,6 +23,11 @@ typedef struct mi_ctx {
   double delay_scale;
   msikv__token_cache *cache;
   char name[64];
+  /* App Service hosts that also set MSI_*: the 2017-09-01 fallback for
+   * hosts answering UnsupportedApiVersion (Functions on Linux, 2020). */
+  char *legacy_endpoint;
+  char *legacy_secret; /* Secret. */
+  atomic_bool use_legacy;
 } mi_ctx;
 
 static void mi_destroy(void *vctx) {
@@ -31,12 +38,15 @@ static void mi_destroy(void *vctx) {
   msikv_free(ctx->endpoint);
   msikv_secret_free(ctx->header_value);
   msikv_free(ctx->id_value);
+  msikv_free(ctx->legacy_endpoint);
+  msikv_secret_free(ctx->legacy_secret);
   msikv_free(ctx);
 }
 
 /* "the user-assigned identity client_id=..." or "the system-assigned ...". */
-static void describe_id(const mi_ctx *ctx, char *out, size_t size) {
-  const char *param = msikv__mi_id_param(ctx->source, ctx->id_kind);
+static void describe_id(const mi_ctx *ctx, msikv__mi_source source,
+                        char *out, size_t size) {
+  const char *param = msikv__mi_id_param(source, ctx->id_kind);
   if (param)
     snprintf(out, size, "user-assigned identity %s=%.200s", param,
              ctx->id_value);
@@ -44,32 +54,30 @@ static void describe_id(const mi_ctx *ctx, char *out, size_t size) {
     snprintf(out, size, "system-assigned identity");
 }
 
-static msikv_result mi_fetch(void *vctx, const char *resource,
-                             const char *tenant_id, msikv_token *out_token,
-                             msikv_error *out_err) {
-  (void)tenant_id;
-  mi_ctx *ctx = vctx;
+static msikv_result fetch_from(mi_ctx *ctx, msikv__mi_source source,
+                               const char *endpoint, const char *header_value,
+                               const char *resource, msikv_token *out_token,
+                               msikv_error *out_err) {
   msikv__id_request r;
   msikv__id_request_init(&r);
   msikv_http_response resp;
   msikv_http_response_init(&resp, 1 << 20);
   char who[300];
-  describe_id(ctx, who, sizeof(who));
+  describe_id(ctx, source, who, sizeof(who));
   msikv_result rc =
-      msikv__mi_build_request(ctx->source, ctx->endpoint, ctx->header_value,
-                              resource, ctx->id_kind, ctx->id_value, &r,
-                              out_err);
+      msikv__mi_build_request(source, endpoint, header_value, resource,
+                              ctx->id_kind, ctx->id_value, &r, out_err);
   if (rc)
     goto out;
   msikv_retry_policy policy =
-      msikv__mi_retry_policy(ctx->source, ctx->delay_scale);
+      msikv__mi_retry_policy(source, ctx->delay_scale);
   int64_t sent_ms = msikv_clock_now_ms(ctx->clock);
   int attempts = 0;
   rc = msikv_http_send_with_retry(ctx->transport, &policy, ctx->clock, &r.req,
                                   &resp, &attempts, out_err);
   if (rc) {
     if (rc == MSIKV_ERR_TRANSPORT || rc == MSIKV_ERR_TIMEOUT) {
-      if (ctx->source == MSIKV__MI_IMDS)
+      if (source == MSIKV__MI_IMDS)
         rc = MSIKV_ERR_UNAVAILABLE;
       msikv_error_prefix(out_err,
                          "no response from the endpoint after %d attempt%s "
@@ -79,7 +87,7 @@ static msikv_result mi_fetch(void *vctx, const char *resource,
     goto out;
   }
   if (!msikv_http_status_ok(resp.status)) {
-    rc = msikv__mi_map_error(ctx->source, ctx->id_kind, ctx->id_value,
+    rc = msikv__mi_map_error(source, ctx->id_kind, ctx->id_value,
                              resp.status, resp.body.data, resp.body.len,
                              out_err);
     who[0] = '\0'; /* The mapped message names the identity already. */
@@ -96,10 +104,35 @@ static msikv_result mi_fetch(void *vctx, const char *resource,
     out_token->refresh_on_s = sent_s + lifetime_s / 2;
 out:
   if (rc)
-    msikv_error_prefix(out_err, "%s: GET %.80s%s%s", ctx->name,
-                       ctx->endpoint, who[0] ? " for the " : "", who);
+    msikv_error_prefix(out_err, "ManagedIdentityCredential (%s): GET %.80s%s%s",
+                       msikv__mi_source_name(source), endpoint,
+                       who[0] ? " for the " : "", who);
   msikv_http_response_free(&resp);
   msikv__id_request_free(&r);
+  return rc;
+}
+
+static msikv_result mi_fetch(void *vctx, const char *resource,
+                             const char *tenant_id, msikv_token *out_token,
+                             msikv_error *out_err) {
+  (void)tenant_id;
+  mi_ctx *ctx = vctx;
+  if (ctx->legacy_endpoint && atomic_load(&ctx->use_legacy))
+    return fetch_from(ctx, MSIKV__MI_LEGACY, ctx->legacy_endpoint,
+                      ctx->legacy_secret, resource, out_token, out_err);
+  msikv_result rc = fetch_from(ctx, ctx->source, ctx->endpoint,
+                               ctx->header_value, resource, out_token,
+                               out_err);
+  if (rc == MSIKV_ERR_UNSUPPORTED && ctx->legacy_endpoint) {
+    msikv_log(MSIKV_LOG_WARN,
+              "%s: the host does not support api-version 2019-08-01; "
+              "using MSI_ENDPOINT (2017-09-01) from now on",
+              ctx->name);
+    atomic_store(&ctx->use_legacy, true);
+    msikv_error_clear(out_err);
+    rc = fetch_from(ctx, MSIKV__MI_LEGACY, ctx->legacy_endpoint,
+                    ctx->legacy_secret, resource, out_token, out_err);
+  }
   return rc;
 }
 
@@ -177,6 +210,15 @@ static msikv_result detect_source(const msikv_identity_options *opts,
     if (rc)
       return rc;
     ctx->header_value = msikv_strdup(ih);
+    if (me && ms && ctx->header_value) {
+      /* A bad MSI_ENDPOINT only means no fallback. */
+      rc = take_endpoint(me, "MSI_ENDPOINT", false, &ctx->legacy_endpoint,
+                         NULL);
+      if (rc == MSIKV_OK)
+        ctx->legacy_secret = msikv_strdup(ms);
+      if (rc == MSIKV_ERR_NOMEM || (rc == MSIKV_OK && !ctx->legacy_secret))
+        return msikv_error_set(out_err, MSIKV_ERR_NOMEM, "out of memory");
+    }
   } else if (ie && imds_ep && !me) {
     return msikv_error_set(
         out_err, MSIKV_ERR_UNSUPPORTED,
@@ -234,6 +276,7 @@ msikv_result msikv__cred_mi_new(const msikv_identity_options *opts,
   mi_ctx *ctx = msikv_calloc(1, sizeof(*ctx));
   if (!ctx)
     return msikv_error_set(out_err, MSIKV_ERR_NOMEM, "out of memory");
+  atomic_init(&ctx->use_legacy, false);
   ctx->transport = opts->transport;
   ctx->clock = opts->clock;
   ctx->delay_scale =
@@ -254,6 +297,13 @@ msikv_result msikv__cred_mi_new(const msikv_identity_options *opts,
           ctx->name, id_kind == MSIKV__MI_ID_OBJECT ? "object_id"
                                                     : "resource_id");
       goto out;
+    }
+    if (!msikv__mi_id_param(MSIKV__MI_LEGACY, id_kind)) {
+      /* The 2017 protocol cannot select this identity: no fallback. */
+      msikv_free(ctx->legacy_endpoint);
+      ctx->legacy_endpoint = NULL;
+      msikv_secret_free(ctx->legacy_secret);
+      ctx->legacy_secret = NULL;
     }
     ctx->id_value = msikv_strdup(id_value);
     if (!ctx->id_value) {

@@ -114,6 +114,9 @@ msikv_result msikv__mi_build_request(msikv__mi_source source,
   msikv_http_request_init(&out->req, "GET", out->url.data);
   out->req.no_proxy = true;
   out->req.allow_http = true;
+  /* Local endpoints answer at once or not at all: fail fast off Azure. */
+  out->req.connect_timeout_ms = source == MSIKV__MI_IMDS ? 2000 : 5000;
+  out->req.timeout_ms = 30000;
   if (source == MSIKV__MI_IMDS)
     rc = msikv_http_request_add_header(&out->req, "Metadata", "true");
   else if (source == MSIKV__MI_APP_SERVICE)

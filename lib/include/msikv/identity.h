@@ -82,6 +82,8 @@ typedef struct msikv_managed_identity_options {
  * - IDENTITY_ENDPOINT + IDENTITY_HEADER: App Service / Functions 2019-08-01
  *   ("ManagedIdentityCredential (App Service)"); with
  *   IDENTITY_SERVER_THUMBPRINT too it is Service Fabric: MSIKV_ERR_UNSUPPORTED;
+ *   if the host answers UnsupportedApiVersion and MSI_ENDPOINT + MSI_SECRET
+ *   are set too, the credential switches to the 2017-09-01 protocol;
  * - MSI_ENDPOINT + MSI_SECRET: the 2017-09-01 protocol
  *   ("ManagedIdentityCredential (App Service 2017)");
  * - APPSETTING_WEBSITE_SITE_NAME alone: App Service without an identity:
