@@ -12,6 +12,7 @@
 #include "fake_clock.h"
 #include "fake_transport.h"
 #include "msikv/identity.h"
+#include "oom.h"
 
 #define T0_MS 1700000000000LL
 #define T0 (T0_MS / 1000)
@@ -111,8 +112,8 @@ static void test_app_default_client_id_selects_user_assigned(void **state) {
                                         NULL, &tok, NULL),
                    MSIKV_OK);
   msikv_token_clear(&tok);
-  assert_non_null(strstr(fake_transport_request(&fx->ft, 0)->url,
-                         "&client_id=uami-1"));
+  assert_non_null(
+      strstr(fake_transport_request(&fx->ft, 0)->url, "&client_id=uami-1"));
 }
 
 static void test_app_default_msi_endpoint_legacy(void **state) {
@@ -185,12 +186,34 @@ static void test_app_default_nothing_set_lists_all(void **state) {
   msikv_error err;
   assert_int_equal(msikv_cred_app_default_new(&fx->opts, &fx->cred, &err),
                    MSIKV_ERR_CONFIG);
-  assert_non_null(strstr(err.message,
-                         "set: none; missing: AZURE_TENANT_ID, "
-                         "AZURE_CLIENT_ID, AZURE_CLIENT_SECRET"));
+  assert_non_null(strstr(err.message, "set: none; missing: AZURE_TENANT_ID, "
+                                      "AZURE_CLIENT_ID, AZURE_CLIENT_SECRET"));
   assert_non_null(strstr(err.message, "IDENTITY_ENDPOINT"));
   assert_int_equal(msikv_cred_app_default_new(NULL, &fx->cred, &err),
                    MSIKV_ERR_ARG);
+}
+
+static msikv_result oom_run(void *ctx) {
+  fixture *fx = ctx;
+  msikv_credential *cred = NULL;
+  msikv_result rc = msikv_cred_app_default_new(&fx->opts, &cred, NULL);
+  msikv_cred_free(cred);
+  return rc;
+}
+
+static void test_app_default_oom_sweep_no_leak(void **state) {
+  fixture *fx = *state;
+  env_set(fx, "IDENTITY_ENDPOINT", "http://127.0.0.1:41234/msi/token");
+  env_set(fx, "IDENTITY_HEADER", "hdr");
+  env_set(fx, "MSI_ENDPOINT", "http://127.0.0.1:8081/msi/token");
+  env_set(fx, "MSI_SECRET", "s");
+  env_set(fx, "AZURE_CLIENT_ID", "uami");
+  assert_true(oom_sweep(oom_run, fx, false) > 5);
+  fx->n = 0;
+  env_set(fx, "AZURE_TENANT_ID", "t");
+  env_set(fx, "AZURE_CLIENT_ID", "c");
+  env_set(fx, "AZURE_CLIENT_SECRET", "s");
+  assert_true(oom_sweep(oom_run, fx, false) > 5);
 }
 
 int main(void) {
@@ -204,6 +227,7 @@ int main(void) {
       T(test_app_default_site_with_secret_uses_secret),
       T(test_app_default_partial_env_lists_names),
       T(test_app_default_nothing_set_lists_all),
+      T(test_app_default_oom_sweep_no_leak),
   };
   return cmocka_run_group_tests_name("cred_app_default", tests, NULL, NULL);
 }

@@ -101,9 +101,9 @@ static void test_client_secret_get_token_exact_request(void **state) {
   assert_false(rec->allow_http);
   assert_false(rec->no_proxy);
   /* Cached, also when a challenge names the tenant. */
-  assert_int_equal(msikv_cred_get_token(fx->cred, VAULT_SCOPE, TENANT, &tok,
-                                        &err),
-                   MSIKV_OK);
+  assert_int_equal(
+      msikv_cred_get_token(fx->cred, VAULT_SCOPE, TENANT, &tok, &err),
+      MSIKV_OK);
   msikv_token_clear(&tok);
   assert_int_equal(get(fx, &tok, &err), MSIKV_OK);
   msikv_token_clear(&tok);
@@ -145,8 +145,8 @@ static void test_client_secret_insecure_or_bad_config_rejected(void **state) {
   fx->authority_env = "https://login.example?x=1";
   assert_int_equal(create(fx, &err), MSIKV_ERR_CONFIG);
   fx->authority_env = NULL;
-  static const char *bad_tenants[] = {"", "a/b", "x?y", "../etc", "a b",
-                                      "t%2F"};
+  static const char *bad_tenants[] = {"",       "a/b", "x?y",
+                                      "../etc", "a b", "t%2F"};
   for (size_t i = 0; i < sizeof(bad_tenants) / sizeof(bad_tenants[0]); i++) {
     assert_int_equal(msikv_cred_client_secret_new(&fx->opts, bad_tenants[i],
                                                   CLIENT, SECRET, &fx->cred,
@@ -162,8 +162,8 @@ static void test_client_secret_insecure_or_bad_config_rejected(void **state) {
                                                 &fx->cred, &err),
                    MSIKV_ERR_ARG);
   assert_non_null(strstr(err.message, "AZURE_CLIENT_SECRET"));
-  assert_int_equal(msikv_cred_client_secret_new(&fx->opts, TENANT, CLIENT,
-                                                NULL, &fx->cred, &err),
+  assert_int_equal(msikv_cred_client_secret_new(&fx->opts, TENANT, CLIENT, NULL,
+                                                &fx->cred, &err),
                    MSIKV_ERR_ARG);
   assert_null(fx->cred);
   assert_int_equal(fake_transport_count(&fx->ft), 0);
@@ -265,6 +265,45 @@ static void test_aad_map_error_throttled(void **state) {
   assert_int_equal(msikv__aad_map_error(400, NULL, 0, NULL), MSIKV_ERR_AUTH);
 }
 
+static void test_aad_build_request_pure_exact(void **state) {
+  (void)state;
+  msikv__id_request r;
+  msikv__id_request_init(&r);
+  msikv_error err;
+  assert_int_equal(msikv__aad_build_request(
+                       "https://login.microsoftonline.com", "contoso.com",
+                       "cid", "p w", "https://a/.default https://b/.default",
+                       &r, &err),
+                   MSIKV_OK);
+  assert_string_equal(r.req.method, "POST");
+  assert_string_equal(r.req.url, "https://login.microsoftonline.com/"
+                                 "contoso.com/oauth2/v2.0/token");
+  assert_string_equal(r.req.body,
+                      "grant_type=client_credentials&client_id=cid&client_"
+                      "secret=p%20w&scope=https%3A%2F%2Fa%2F.default%20"
+                      "https%3A%2F%2Fb%2F.default");
+  assert_int_equal(r.req.body_len, strlen(r.req.body));
+  assert_true(r.body.secret);
+  assert_false(r.req.allow_http);
+  assert_string_equal(msikv_http_request_header(&r.req, "Accept"),
+                      "application/json");
+  msikv__id_request_free(&r);
+  msikv__id_request_init(&r);
+  assert_int_equal(msikv__aad_build_request("https://x", "a/b", "c", "s",
+                                            "sc", &r, &err),
+                   MSIKV_ERR_ARG);
+  assert_int_equal(msikv__aad_build_request("https://x", "t", "c", "", "sc",
+                                            &r, &err),
+                   MSIKV_ERR_ARG);
+  msikv__id_request_free(&r);
+  char *norm = NULL;
+  assert_int_equal(msikv__authority_normalize("https://login.x.us//", &norm,
+                                              &err),
+                   MSIKV_OK);
+  assert_string_equal(norm, "https://login.x.us");
+  msikv_free(norm);
+}
+
 static msikv_result oom_run(void *ctx) {
   fixture *fx = ctx;
   msikv_credential *cred = NULL;
@@ -296,6 +335,7 @@ int main(void) {
       T(test_client_secret_aadsts_errors_hinted),
       T(test_client_secret_5xx_retried_then_ok),
       T(test_aad_map_error_throttled),
+      T(test_aad_build_request_pure_exact),
       T(test_client_secret_oom_sweep_no_leak),
   };
   return cmocka_run_group_tests_name("cred_client_secret", tests, NULL, NULL);

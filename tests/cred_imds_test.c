@@ -18,8 +18,8 @@
 #define T0_MS 1700000000000LL
 #define T0 (T0_MS / 1000)
 #define VAULT_SCOPE "https://vault.azure.net/.default"
-#define IMDS_URL                                                              \
-  "http://169.254.169.254/metadata/identity/oauth2/token?api-version="        \
+#define IMDS_URL                                                               \
+  "http://169.254.169.254/metadata/identity/oauth2/token?api-version="         \
   "2018-02-01&resource=https%3A%2F%2Fvault.azure.net"
 
 typedef struct fixture {

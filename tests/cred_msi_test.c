@@ -110,9 +110,9 @@ static void test_app_service_get_token_exact_request(void **state) {
   fixture *fx = *state;
   app_service_env(fx);
   msikv_error err;
-  assert_int_equal(msikv_cred_managed_identity_new(&fx->opts, NULL, &fx->cred,
-                                                   &err),
-                   MSIKV_OK);
+  assert_int_equal(
+      msikv_cred_managed_identity_new(&fx->opts, NULL, &fx->cred, &err),
+      MSIKV_OK);
   assert_string_equal(msikv_cred_name(fx->cred),
                       "ManagedIdentityCredential (App Service)");
   push_token(fx, "tok-app", T0 + 3600);
@@ -125,8 +125,8 @@ static void test_app_service_get_token_exact_request(void **state) {
   assert_int_equal(fake_transport_count(&fx->ft), 1);
   const fake_record *rec = fake_transport_request(&fx->ft, 0);
   assert_string_equal(rec->method, "GET");
-  assert_string_equal(rec->url, ENDPOINT "?api-version=2019-08-01&resource="
-                                         VAULT_RES_ENC);
+  assert_string_equal(rec->url, ENDPOINT
+                      "?api-version=2019-08-01&resource=" VAULT_RES_ENC);
   assert_string_equal(fake_record_header(rec, "X-IDENTITY-HEADER"),
                       HEADER_SECRET);
   assert_null(fake_record_header(rec, "secret"));
@@ -147,9 +147,9 @@ static void check_user_assigned(fixture *fx,
                                 const msikv_managed_identity_options *mi,
                                 const char *want_url) {
   msikv_error err;
-  assert_int_equal(msikv_cred_managed_identity_new(&fx->opts, mi, &fx->cred,
-                                                   &err),
-                   MSIKV_OK);
+  assert_int_equal(
+      msikv_cred_managed_identity_new(&fx->opts, mi, &fx->cred, &err),
+      MSIKV_OK);
   msikv_token tok;
   assert_int_equal(get(fx, VAULT_SCOPE, &tok, &err), MSIKV_OK);
   msikv_token_clear(&tok);
@@ -165,18 +165,20 @@ static void test_app_service_user_assigned_param_names(void **state) {
   fx->ft.repeat_last = true;
   push_token(fx, "t", T0 + 3600);
   msikv_managed_identity_options mi = {"cid-1", NULL, NULL};
-  check_user_assigned(fx, &mi, ENDPOINT "?api-version=2019-08-01&resource="
-                                        VAULT_RES_ENC "&client_id=cid-1");
+  check_user_assigned(fx, &mi,
+                      ENDPOINT "?api-version=2019-08-01&resource=" VAULT_RES_ENC
+                               "&client_id=cid-1");
   mi = (msikv_managed_identity_options){NULL, "oid-1", NULL};
-  check_user_assigned(fx, &mi, ENDPOINT "?api-version=2019-08-01&resource="
-                                        VAULT_RES_ENC "&principal_id=oid-1");
+  check_user_assigned(fx, &mi,
+                      ENDPOINT "?api-version=2019-08-01&resource=" VAULT_RES_ENC
+                               "&principal_id=oid-1");
   mi = (msikv_managed_identity_options){
       NULL, NULL, "/subscriptions/s/resourcegroups/g/providers/x/id1"};
-  check_user_assigned(
-      fx, &mi,
-      ENDPOINT "?api-version=2019-08-01&resource=" VAULT_RES_ENC
-               "&mi_res_id=%2Fsubscriptions%2Fs%2Fresourcegroups%2Fg%2F"
-               "providers%2Fx%2Fid1");
+  check_user_assigned(fx, &mi,
+                      ENDPOINT
+                      "?api-version=2019-08-01&resource=" VAULT_RES_ENC
+                      "&mi_res_id=%2Fsubscriptions%2Fs%2Fresourcegroups%2Fg%2F"
+                      "providers%2Fx%2Fid1");
 }
 
 static void test_legacy_get_token_exact_request_and_date(void **state) {
@@ -185,9 +187,9 @@ static void test_legacy_get_token_exact_request_and_date(void **state) {
   fake_clock_set(&fx->fc, 1579150000000LL);
   msikv_managed_identity_options mi = {"cid-9", NULL, NULL};
   msikv_error err;
-  assert_int_equal(msikv_cred_managed_identity_new(&fx->opts, &mi, &fx->cred,
-                                                   &err),
-                   MSIKV_OK);
+  assert_int_equal(
+      msikv_cred_managed_identity_new(&fx->opts, &mi, &fx->cred, &err),
+      MSIKV_OK);
   assert_string_equal(msikv_cred_name(fx->cred),
                       "ManagedIdentityCredential (App Service 2017)");
   fake_transport_push(&fx->ft, 200, NULL,
@@ -201,9 +203,9 @@ static void test_legacy_get_token_exact_request_and_date(void **state) {
   msikv_token_clear(&tok);
   const fake_record *rec = fake_transport_request(&fx->ft, 0);
   assert_string_equal(rec->method, "GET");
-  assert_string_equal(rec->url, "http://127.0.0.1:8081/msi/token/?resource="
-                                VAULT_RES_ENC
-                                "&api-version=2017-09-01&clientid=cid-9");
+  assert_string_equal(rec->url,
+                      "http://127.0.0.1:8081/msi/token/?resource=" VAULT_RES_ENC
+                      "&api-version=2017-09-01&clientid=cid-9");
   assert_string_equal(fake_record_header(rec, "secret"), HEADER_SECRET);
   assert_null(fake_record_header(rec, "X-IDENTITY-HEADER"));
   assert_true(rec->no_proxy);
@@ -214,15 +216,15 @@ static void test_legacy_non_client_id_unsupported(void **state) {
   legacy_env(fx);
   msikv_managed_identity_options mi = {NULL, "oid", NULL};
   msikv_error err;
-  assert_int_equal(msikv_cred_managed_identity_new(&fx->opts, &mi, &fx->cred,
-                                                   &err),
-                   MSIKV_ERR_UNSUPPORTED);
+  assert_int_equal(
+      msikv_cred_managed_identity_new(&fx->opts, &mi, &fx->cred, &err),
+      MSIKV_ERR_UNSUPPORTED);
   assert_non_null(strstr(err.message, "clientid"));
   assert_non_null(strstr(err.message, "object_id"));
   mi = (msikv_managed_identity_options){NULL, NULL, "/sub/x"};
-  assert_int_equal(msikv_cred_managed_identity_new(&fx->opts, &mi, &fx->cred,
-                                                   &err),
-                   MSIKV_ERR_UNSUPPORTED);
+  assert_int_equal(
+      msikv_cred_managed_identity_new(&fx->opts, &mi, &fx->cred, &err),
+      MSIKV_ERR_UNSUPPORTED);
   assert_non_null(strstr(err.message, "resource_id"));
   assert_null(fx->cred);
 }
@@ -233,41 +235,41 @@ static void test_detect_source_unsupported_and_unavailable(void **state) {
   /* Service Fabric. */
   app_service_env(fx);
   env_set(&fx->env, "IDENTITY_SERVER_THUMBPRINT", "ABCDEF");
-  assert_int_equal(msikv_cred_managed_identity_new(&fx->opts, NULL, &fx->cred,
-                                                   &err),
-                   MSIKV_ERR_UNSUPPORTED);
+  assert_int_equal(
+      msikv_cred_managed_identity_new(&fx->opts, NULL, &fx->cred, &err),
+      MSIKV_ERR_UNSUPPORTED);
   assert_non_null(strstr(err.message, "Service Fabric"));
   assert_no_secret(&err);
   /* Azure Arc. */
   fx->env.n = 0;
   env_set(&fx->env, "IDENTITY_ENDPOINT", "http://localhost:40342/x");
   env_set(&fx->env, "IMDS_ENDPOINT", "http://localhost:40342");
-  assert_int_equal(msikv_cred_managed_identity_new(&fx->opts, NULL, &fx->cred,
-                                                   &err),
-                   MSIKV_ERR_UNSUPPORTED);
+  assert_int_equal(
+      msikv_cred_managed_identity_new(&fx->opts, NULL, &fx->cred, &err),
+      MSIKV_ERR_UNSUPPORTED);
   assert_non_null(strstr(err.message, "Azure Arc"));
   /* Cloud Shell. */
   fx->env.n = 0;
   env_set(&fx->env, "MSI_ENDPOINT", "http://localhost:50342/oauth2/token");
-  assert_int_equal(msikv_cred_managed_identity_new(&fx->opts, NULL, &fx->cred,
-                                                   &err),
-                   MSIKV_ERR_UNSUPPORTED);
+  assert_int_equal(
+      msikv_cred_managed_identity_new(&fx->opts, NULL, &fx->cred, &err),
+      MSIKV_ERR_UNSUPPORTED);
   assert_non_null(strstr(err.message, "Cloud Shell"));
   /* App Service without an identity. */
   fx->env.n = 0;
   env_set(&fx->env, "APPSETTING_WEBSITE_SITE_NAME", "demo");
-  assert_int_equal(msikv_cred_managed_identity_new(&fx->opts, NULL, &fx->cred,
-                                                   &err),
-                   MSIKV_ERR_UNAVAILABLE);
+  assert_int_equal(
+      msikv_cred_managed_identity_new(&fx->opts, NULL, &fx->cred, &err),
+      MSIKV_ERR_UNAVAILABLE);
   assert_non_null(strstr(err.message, "not enabled"));
   assert_non_null(strstr(err.message, "IDENTITY_ENDPOINT"));
   assert_non_null(strstr(err.message, "restart"));
   /* IDENTITY_ENDPOINT without its header. */
   fx->env.n = 0;
   env_set(&fx->env, "IDENTITY_ENDPOINT", ENDPOINT);
-  assert_int_equal(msikv_cred_managed_identity_new(&fx->opts, NULL, &fx->cred,
-                                                   &err),
-                   MSIKV_ERR_CONFIG);
+  assert_int_equal(
+      msikv_cred_managed_identity_new(&fx->opts, NULL, &fx->cred, &err),
+      MSIKV_ERR_CONFIG);
   assert_non_null(strstr(err.message, "IDENTITY_HEADER"));
   assert_null(fx->cred);
   assert_int_equal(fake_transport_count(&fx->ft), 0);
@@ -279,25 +281,25 @@ static void test_create_bad_options_rejected(void **state) {
   /* Plain http to a remote host. */
   env_set(&fx->env, "IDENTITY_ENDPOINT", "http://example.com/msi/token");
   env_set(&fx->env, "IDENTITY_HEADER", HEADER_SECRET);
-  assert_int_equal(msikv_cred_managed_identity_new(&fx->opts, NULL, &fx->cred,
-                                                   &err),
-                   MSIKV_ERR_INSECURE);
+  assert_int_equal(
+      msikv_cred_managed_identity_new(&fx->opts, NULL, &fx->cred, &err),
+      MSIKV_ERR_INSECURE);
   assert_non_null(strstr(err.message, "example.com"));
   fx->env.values[0] = "not a url";
-  assert_int_equal(msikv_cred_managed_identity_new(&fx->opts, NULL, &fx->cred,
-                                                   &err),
-                   MSIKV_ERR_CONFIG);
+  assert_int_equal(
+      msikv_cred_managed_identity_new(&fx->opts, NULL, &fx->cred, &err),
+      MSIKV_ERR_CONFIG);
   fx->env.values[0] = ENDPOINT;
   msikv_managed_identity_options two = {"a", "b", NULL};
-  assert_int_equal(msikv_cred_managed_identity_new(&fx->opts, &two, &fx->cred,
-                                                   &err),
-                   MSIKV_ERR_ARG);
+  assert_int_equal(
+      msikv_cred_managed_identity_new(&fx->opts, &two, &fx->cred, &err),
+      MSIKV_ERR_ARG);
   assert_non_null(strstr(err.message, "at most one"));
   msikv_identity_options no_transport = fx->opts;
   no_transport.transport = NULL;
-  assert_int_equal(msikv_cred_managed_identity_new(&no_transport, NULL,
-                                                   &fx->cred, &err),
-                   MSIKV_ERR_ARG);
+  assert_int_equal(
+      msikv_cred_managed_identity_new(&no_transport, NULL, &fx->cred, &err),
+      MSIKV_ERR_ARG);
   assert_null(fx->cred);
 }
 
@@ -305,12 +307,11 @@ static void test_get_token_several_scopes_rejected(void **state) {
   fixture *fx = *state;
   app_service_env(fx);
   msikv_error err;
-  assert_int_equal(msikv_cred_managed_identity_new(&fx->opts, NULL, &fx->cred,
-                                                   &err),
-                   MSIKV_OK);
+  assert_int_equal(
+      msikv_cred_managed_identity_new(&fx->opts, NULL, &fx->cred, &err),
+      MSIKV_OK);
   msikv_token tok;
-  assert_int_equal(get(fx, "https://a/.default https://b/.default", &tok,
-                       &err),
+  assert_int_equal(get(fx, "https://a/.default https://b/.default", &tok, &err),
                    MSIKV_ERR_ARG);
   assert_non_null(strstr(err.message, "exactly one scope"));
   assert_non_null(strstr(err.message, "ManagedIdentityCredential"));
@@ -330,9 +331,9 @@ static void test_app_service_errors_mapped(void **state) {
   app_service_env(fx);
   msikv_managed_identity_options mi = {"cid-7", NULL, NULL};
   msikv_error err;
-  assert_int_equal(msikv_cred_managed_identity_new(&fx->opts, &mi, &fx->cred,
-                                                   &err),
-                   MSIKV_OK);
+  assert_int_equal(
+      msikv_cred_managed_identity_new(&fx->opts, &mi, &fx->cred, &err),
+      MSIKV_OK);
   static const mapping cases[] = {
       {400,
        "{\"statusCode\":400,\"message\":\"Unable to load requested managed "
@@ -375,9 +376,9 @@ static void test_app_service_unsupported_api_version_falls_back(void **s) {
   env_set(&fx->env, "MSI_SECRET", "legacy-secret");
   msikv_managed_identity_options mi = {"cid-3", NULL, NULL};
   msikv_error err;
-  assert_int_equal(msikv_cred_managed_identity_new(&fx->opts, &mi, &fx->cred,
-                                                   &err),
-                   MSIKV_OK);
+  assert_int_equal(
+      msikv_cred_managed_identity_new(&fx->opts, &mi, &fx->cred, &err),
+      MSIKV_OK);
   fake_transport_push(&fx->ft, 400, NULL,
                       "{\"error\":{\"code\":\"UnsupportedApiVersion\","
                       "\"message\":\"no 2019-08-01 here\"}}");
@@ -389,9 +390,9 @@ static void test_app_service_unsupported_api_version_falls_back(void **s) {
   msikv_token_clear(&tok);
   assert_int_equal(fake_transport_count(&fx->ft), 2);
   const fake_record *rec = fake_transport_request(&fx->ft, 1);
-  assert_string_equal(rec->url, "http://127.0.0.1:8081/msi/token?resource="
-                                VAULT_RES_ENC
-                                "&api-version=2017-09-01&clientid=cid-3");
+  assert_string_equal(rec->url,
+                      "http://127.0.0.1:8081/msi/token?resource=" VAULT_RES_ENC
+                      "&api-version=2017-09-01&clientid=cid-3");
   assert_string_equal(fake_record_header(rec, "secret"), "legacy-secret");
   /* The next refresh goes straight to the 2017 endpoint. */
   fake_clock_set(&fx->fc, T0_MS + 3300 * 1000LL);
@@ -407,9 +408,9 @@ static void test_app_service_5xx_retried_then_ok(void **state) {
   fixture *fx = *state;
   app_service_env(fx);
   msikv_error err;
-  assert_int_equal(msikv_cred_managed_identity_new(&fx->opts, NULL, &fx->cred,
-                                                   &err),
-                   MSIKV_OK);
+  assert_int_equal(
+      msikv_cred_managed_identity_new(&fx->opts, NULL, &fx->cred, &err),
+      MSIKV_OK);
   fake_transport_push(&fx->ft, 500, NULL, "{\"statusCode\":500}");
   fake_transport_push(&fx->ft, 503, "Retry-After: 2\n", "");
   push_token(fx, "after-retry", T0 + 3600);
@@ -426,9 +427,9 @@ static void test_app_service_bad_token_response_parse_error(void **state) {
   fixture *fx = *state;
   app_service_env(fx);
   msikv_error err;
-  assert_int_equal(msikv_cred_managed_identity_new(&fx->opts, NULL, &fx->cred,
-                                                   &err),
-                   MSIKV_OK);
+  assert_int_equal(
+      msikv_cred_managed_identity_new(&fx->opts, NULL, &fx->cred, &err),
+      MSIKV_OK);
   fake_transport_push(&fx->ft, 200, NULL,
                       "{\"access_token\":\"leak-me\",\"expires_on\":\"soon\"}");
   msikv_token tok;
@@ -446,9 +447,9 @@ static void test_app_service_long_token_refreshes_at_half_life(void **state) {
   fixture *fx = *state;
   app_service_env(fx);
   msikv_error err;
-  assert_int_equal(msikv_cred_managed_identity_new(&fx->opts, NULL, &fx->cred,
-                                                   &err),
-                   MSIKV_OK);
+  assert_int_equal(
+      msikv_cred_managed_identity_new(&fx->opts, NULL, &fx->cred, &err),
+      MSIKV_OK);
   push_token(fx, "day-1", T0 + 86400);
   push_token(fx, "day-2", T0 + 43200 + 86400);
   msikv_token tok;
@@ -470,9 +471,9 @@ static void test_app_service_short_token_no_half_life(void **state) {
   fixture *fx = *state;
   app_service_env(fx);
   msikv_error err;
-  assert_int_equal(msikv_cred_managed_identity_new(&fx->opts, NULL, &fx->cred,
-                                                   &err),
-                   MSIKV_OK);
+  assert_int_equal(
+      msikv_cred_managed_identity_new(&fx->opts, NULL, &fx->cred, &err),
+      MSIKV_OK);
   push_token(fx, "hour", T0 + 7199);
   msikv_token tok;
   assert_int_equal(get(fx, VAULT_SCOPE, &tok, &err), MSIKV_OK);
@@ -485,11 +486,11 @@ static void test_mi_build_request_pure_exact(void **state) {
   msikv__id_request r;
   msikv__id_request_init(&r);
   msikv_error err;
-  assert_int_equal(msikv__mi_build_request(
-                       MSIKV__MI_IMDS, "http://169.254.169.254/",
-                       NULL, "https://vault.azure.net", MSIKV__MI_ID_OBJECT,
-                       "o-1", &r, &err),
-                   MSIKV_OK);
+  assert_int_equal(
+      msikv__mi_build_request(MSIKV__MI_IMDS, "http://169.254.169.254/", NULL,
+                              "https://vault.azure.net", MSIKV__MI_ID_OBJECT,
+                              "o-1", &r, &err),
+      MSIKV_OK);
   assert_string_equal(r.req.url,
                       "http://169.254.169.254/metadata/identity/oauth2/token"
                       "?api-version=2018-02-01&resource=" VAULT_RES_ENC
@@ -497,23 +498,21 @@ static void test_mi_build_request_pure_exact(void **state) {
   assert_string_equal(msikv_http_request_header(&r.req, "Metadata"), "true");
   msikv__id_request_free(&r);
   msikv__id_request_init(&r);
-  assert_int_equal(msikv__mi_build_request(MSIKV__MI_LEGACY, ENDPOINT, "s",
-                                           "r", MSIKV__MI_ID_RESOURCE, "x",
-                                           &r, &err),
+  assert_int_equal(msikv__mi_build_request(MSIKV__MI_LEGACY, ENDPOINT, "s", "r",
+                                           MSIKV__MI_ID_RESOURCE, "x", &r,
+                                           &err),
                    MSIKV_ERR_UNSUPPORTED);
   assert_int_equal(msikv__mi_build_request(MSIKV__MI_APP_SERVICE, ENDPOINT,
                                            NULL, "r", MSIKV__MI_ID_NONE, NULL,
                                            &r, &err),
                    MSIKV_ERR_ARG);
   msikv__id_request_free(&r);
-  assert_string_equal(msikv__mi_id_param(MSIKV__MI_APP_SERVICE,
-                                         MSIKV__MI_ID_RESOURCE),
-                      "mi_res_id");
-  assert_string_equal(msikv__mi_id_param(MSIKV__MI_IMDS,
-                                         MSIKV__MI_ID_RESOURCE),
+  assert_string_equal(
+      msikv__mi_id_param(MSIKV__MI_APP_SERVICE, MSIKV__MI_ID_RESOURCE),
+      "mi_res_id");
+  assert_string_equal(msikv__mi_id_param(MSIKV__MI_IMDS, MSIKV__MI_ID_RESOURCE),
                       "msi_res_id");
-  assert_string_equal(msikv__mi_id_param(MSIKV__MI_LEGACY,
-                                         MSIKV__MI_ID_CLIENT),
+  assert_string_equal(msikv__mi_id_param(MSIKV__MI_LEGACY, MSIKV__MI_ID_CLIENT),
                       "clientid");
   assert_null(msikv__mi_id_param(MSIKV__MI_LEGACY, MSIKV__MI_ID_OBJECT));
 }

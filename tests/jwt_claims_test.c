@@ -95,8 +95,9 @@ static void test_token_claims_parse_junk_rejected(void **state) {
   (void)state;
   msikv_token_claims c;
   memset(&c, 0x5a, sizeof(c));
-  static const char *bad[] = {"", "abc", "a.b", "a..c", "a.!!!!.c",
-                              "a.W1td.c" /* "[]" */, "a.e30.c" /* "{}" ok */};
+  static const char *bad[] = {"",       "abc",      "a.b",
+                              "a..c",   "a.!!!!.c", "a.W1td.c" /* "[]" */,
+                              "a.e30.c" /* "{}" ok */};
   for (size_t i = 0; i < 6; i++)
     assert_int_equal(msikv_token_claims_parse(bad[i], &c), MSIKV_ERR_PARSE);
   assert_int_equal((unsigned char)c.oid[0], 0x5a);

@@ -86,8 +86,7 @@ static int setup(void **state) {
   fx->f.fc = &fx->fc;
   fx->f.script[0] = (outcome){MSIKV_OK, 3600, 0};
   fx->f.n = 1;
-  assert_int_equal(msikv__token_cache_new(&fx->fc.clock, &fx->cache),
-                   MSIKV_OK);
+  assert_int_equal(msikv__token_cache_new(&fx->fc.clock, &fx->cache), MSIKV_OK);
   *state = fx;
   return 0;
 }
@@ -164,8 +163,8 @@ static void test_cache_get_refresh_on_honoured(void **s) {
   assert_int_equal(calls(&fx->f), 2);
 }
 
-static void test_cache_get_failed_refresh_serves_valid_then_backs_off(
-    void **s) {
+static void
+test_cache_get_failed_refresh_serves_valid_then_backs_off(void **s) {
   fixture *fx = *s;
   fx->f.script[0] = (outcome){MSIKV_OK, 3600, 0};
   fx->f.script[1] = (outcome){MSIKV_ERR_HTTP, 0, 0};
@@ -210,13 +209,13 @@ static void test_cache_get_error_message_passed_through(void **s) {
   fx->f.script[0] = (outcome){MSIKV_ERR_AUTH, 0, 0};
   msikv_token tok = {NULL, 0, 0};
   msikv_error err;
-  assert_int_equal(msikv__token_cache_get(fx->cache, "s", NULL, fetch, &fx->f,
-                                          &tok, &err),
-                   MSIKV_ERR_AUTH);
+  assert_int_equal(
+      msikv__token_cache_get(fx->cache, "s", NULL, fetch, &fx->f, &tok, &err),
+      MSIKV_ERR_AUTH);
   assert_string_equal(err.message, "scripted failure 1");
-  assert_int_equal(msikv__token_cache_get(fx->cache, "s", NULL, fetch, &fx->f,
-                                          &tok, NULL),
-                   MSIKV_ERR_AUTH);
+  assert_int_equal(
+      msikv__token_cache_get(fx->cache, "s", NULL, fetch, &fx->f, &tok, NULL),
+      MSIKV_ERR_AUTH);
 }
 
 static void test_cache_get_many_keys_bounded(void **state) {
@@ -266,9 +265,8 @@ static void run_threads(fixture *fx, worker *workers) {
   for (int i = 0; i < THREADS; i++) {
     workers[i].fx = fx;
     workers[i].barrier = &barrier;
-    assert_int_equal(pthread_create(&threads[i], NULL, worker_main,
-                                    &workers[i]),
-                     0);
+    assert_int_equal(
+        pthread_create(&threads[i], NULL, worker_main, &workers[i]), 0);
   }
   for (int i = 0; i < THREADS; i++)
     pthread_join(threads[i], NULL);
@@ -406,10 +404,9 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_cache_get_scope_and_tenant_are_keys,
                                       setup, teardown),
       cmocka_unit_test_setup_teardown(
-          test_cache_get_refreshes_five_minutes_before_expiry, setup,
-          teardown),
-      cmocka_unit_test_setup_teardown(test_cache_get_refresh_on_honoured,
-                                      setup, teardown),
+          test_cache_get_refreshes_five_minutes_before_expiry, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_cache_get_refresh_on_honoured, setup,
+                                      teardown),
       cmocka_unit_test_setup_teardown(
           test_cache_get_failed_refresh_serves_valid_then_backs_off, setup,
           teardown),
@@ -422,8 +419,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_cache_get_waiters_share_one_failure,
                                       setup, teardown),
       cmocka_unit_test_setup_teardown(
-          test_cache_get_refresh_in_flight_others_keep_valid, setup,
-          teardown),
+          test_cache_get_refresh_in_flight_others_keep_valid, setup, teardown),
       cmocka_unit_test(test_cred_get_token_stampede_one_request),
       cmocka_unit_test_setup_teardown(test_cache_get_oom_sweep_no_leak, setup,
                                       teardown),

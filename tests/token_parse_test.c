@@ -38,12 +38,13 @@ static void test_token_parse_expires_in_string_preferred_over_on(void **s) {
   msikv_token tok;
   msikv_error err;
   /* IMDS: every number is a string; expires_in wins over expires_on. */
-  assert_int_equal(parse("{\"access_token\":\"t\",\"refresh_token\":\"\","
-                         "\"expires_in\":\"3599\",\"expires_on\":\"1700009999\","
-                         "\"not_before\":\"1699990000\",\"resource\":\"r\","
-                         "\"token_type\":\"Bearer\"}",
-                         NOW, NOW, &tok, &err),
-                   MSIKV_OK);
+  assert_int_equal(
+      parse("{\"access_token\":\"t\",\"refresh_token\":\"\","
+            "\"expires_in\":\"3599\",\"expires_on\":\"1700009999\","
+            "\"not_before\":\"1699990000\",\"resource\":\"r\","
+            "\"token_type\":\"Bearer\"}",
+            NOW, NOW, &tok, &err),
+      MSIKV_OK);
   assert_int_equal(tok.expires_on_s, NOW + 3599);
   msikv_token_clear(&tok);
 }
@@ -77,9 +78,8 @@ static void test_token_parse_expires_on_forms_exact(void **s) {
   for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
     msikv_token tok;
     msikv_error err;
-    assert_int_equal(parse(cases[i].body, cases[i].now, cases[i].now, &tok,
-                           &err),
-                     MSIKV_OK);
+    assert_int_equal(
+        parse(cases[i].body, cases[i].now, cases[i].now, &tok, &err), MSIKV_OK);
     assert_int_equal(tok.expires_on_s, cases[i].want);
     msikv_token_clear(&tok);
   }
@@ -117,9 +117,9 @@ static void test_token_parse_sanity_window_rejects(void **s) {
                          NOW, &tok, &err),
                    MSIKV_OK);
   msikv_token_clear(&tok);
-  assert_int_equal(parse("{\"access_token\":\"t\",\"expires_in\":0}", NOW, NOW,
-                         &tok, &err),
-                   MSIKV_ERR_PARSE);
+  assert_int_equal(
+      parse("{\"access_token\":\"t\",\"expires_in\":0}", NOW, NOW, &tok, &err),
+      MSIKV_ERR_PARSE);
 }
 
 static void test_token_parse_bad_responses_named(void **s) {
@@ -160,14 +160,13 @@ static void test_scope_to_resource_strips_default(void **s) {
       MSIKV_OK);
   assert_string_equal(r, "https://vault.azure.net");
   msikv_free(r);
-  assert_int_equal(msikv__scope_to_resource("https://vault.azure.net", &r,
-                                            &err),
-                   MSIKV_OK);
+  assert_int_equal(
+      msikv__scope_to_resource("https://vault.azure.net", &r, &err), MSIKV_OK);
   assert_string_equal(r, "https://vault.azure.net");
   msikv_free(r);
-  assert_int_equal(msikv__scope_to_resource("api://x/.default/.default", &r,
-                                            &err),
-                   MSIKV_OK);
+  assert_int_equal(
+      msikv__scope_to_resource("api://x/.default/.default", &r, &err),
+      MSIKV_OK);
   assert_string_equal(r, "api://x/.default");
   msikv_free(r);
   assert_int_equal(msikv__scope_to_resource("a/.default b/.default", &r, &err),

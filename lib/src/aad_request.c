@@ -45,12 +45,10 @@ msikv_result msikv__authority_normalize(const char *authority, char **out,
   return MSIKV_OK;
 }
 
-msikv_result msikv__aad_build_request(const char *authority,
-                                      const char *tenant,
+msikv_result msikv__aad_build_request(const char *authority, const char *tenant,
                                       const char *client_id,
                                       const char *client_secret,
-                                      const char *scope,
-                                      msikv__id_request *out,
+                                      const char *scope, msikv__id_request *out,
                                       msikv_error *out_err) {
   if (!authority || !client_id || !*client_id || !client_secret ||
       !*client_secret || !scope || !*scope)
@@ -83,8 +81,7 @@ msikv_result msikv__aad_build_request(const char *authority,
   rc = msikv_http_request_add_header(&out->req, "Content-Type",
                                      "application/x-www-form-urlencoded");
   if (!rc)
-    rc = msikv_http_request_add_header(&out->req, "Accept",
-                                       "application/json");
+    rc = msikv_http_request_add_header(&out->req, "Accept", "application/json");
   return rc;
 }
 
@@ -107,8 +104,7 @@ static const char *aadsts_hint(const char *code) {
       {"AADSTS90002",
        "the tenant was not found: check AZURE_TENANT_ID and the authority "
        "host's cloud"},
-      {"AADSTS900023",
-       "the tenant id is malformed: check AZURE_TENANT_ID"},
+      {"AADSTS900023", "the tenant id is malformed: check AZURE_TENANT_ID"},
       {"AADSTS500011",
        "the resource in the scope is not known in this tenant: check the "
        "scope"},
@@ -121,8 +117,8 @@ static const char *aadsts_hint(const char *code) {
   return NULL;
 }
 
-msikv_result msikv__aad_map_error(int status, const char *body,
-                                  size_t body_len, msikv_error *out_err) {
+msikv_result msikv__aad_map_error(int status, const char *body, size_t body_len,
+                                  msikv_error *out_err) {
   char code[64] = "";
   char aadsts[32] = "";
   char desc[400] = "";
@@ -142,8 +138,8 @@ msikv_result msikv__aad_map_error(int status, const char *body,
       }
     }
     if (!aadsts[0]) {
-      const cJSON *codes = cJSON_GetObjectItemCaseSensitive(json,
-                                                            "error_codes");
+      const cJSON *codes =
+          cJSON_GetObjectItemCaseSensitive(json, "error_codes");
       const cJSON *first = cJSON_IsArray(codes) ? codes->child : NULL;
       if (cJSON_IsNumber(first) && first->valuedouble >= 0 &&
           first->valuedouble < 1e12)

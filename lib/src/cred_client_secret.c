@@ -62,8 +62,9 @@ static msikv_result cs_fetch(void *vctx, const char *scope,
                           out_err);
 out:
   if (rc)
-    msikv_error_prefix(out_err, CS_NAME ": POST %.100s/%.40s/oauth2/v2.0/token "
-                                "for client_id %.40s",
+    msikv_error_prefix(out_err,
+                       CS_NAME ": POST %.100s/%.40s/oauth2/v2.0/token "
+                               "for client_id %.40s",
                        ctx->authority, tenant_id, ctx->client_id);
   msikv_http_response_free(&resp);
   msikv__id_request_free(&r);
@@ -71,8 +72,7 @@ out:
 }
 
 static msikv_result cs_get_token(void *vctx, const char *scope,
-                                 const char *tenant_id,
-                                 msikv_token *out_token,
+                                 const char *tenant_id, msikv_token *out_token,
                                  msikv_error *out_err) {
   (void)tenant_id; /* Tokens always come from the configured tenant. */
   cs_ctx *ctx = vctx;
@@ -87,8 +87,7 @@ static msikv_result cs_get_token(void *vctx, const char *scope,
                                 out_token, out_err);
 }
 
-static const msikv_credential_ops cs_ops = {CS_NAME, cs_get_token,
-                                            cs_destroy};
+static const msikv_credential_ops cs_ops = {CS_NAME, cs_get_token, cs_destroy};
 
 static bool has_control(const char *s) {
   for (; *s; s++) {
@@ -110,8 +109,9 @@ msikv_result msikv_cred_client_secret_new(const msikv_identity_options *opts,
   if (rc)
     return rc;
   if (!out_cred)
-    return msikv_error_set(out_err, MSIKV_ERR_ARG, CS_NAME ": out_cred is "
-                                                           "NULL");
+    return msikv_error_set(out_err, MSIKV_ERR_ARG,
+                           CS_NAME ": out_cred is "
+                                   "NULL");
   if (!tenant_id || !*tenant_id)
     return msikv_error_set(out_err, MSIKV_ERR_ARG,
                            CS_NAME ": the tenant id is empty; set "

@@ -44,8 +44,8 @@ static void mi_destroy(void *vctx) {
 }
 
 /* "the user-assigned identity client_id=..." or "the system-assigned ...". */
-static void describe_id(const mi_ctx *ctx, msikv__mi_source source,
-                        char *out, size_t size) {
+static void describe_id(const mi_ctx *ctx, msikv__mi_source source, char *out,
+                        size_t size) {
   const char *param = msikv__mi_id_param(source, ctx->id_kind);
   if (param)
     snprintf(out, size, "user-assigned identity %s=%.200s", param,
@@ -69,8 +69,7 @@ static msikv_result fetch_from(mi_ctx *ctx, msikv__mi_source source,
                               ctx->id_kind, ctx->id_value, &r, out_err);
   if (rc)
     goto out;
-  msikv_retry_policy policy =
-      msikv__mi_retry_policy(source, ctx->delay_scale);
+  msikv_retry_policy policy = msikv__mi_retry_policy(source, ctx->delay_scale);
   int64_t sent_ms = msikv_clock_now_ms(ctx->clock);
   int attempts = 0;
   rc = msikv_http_send_with_retry(ctx->transport, &policy, ctx->clock, &r.req,
@@ -87,9 +86,8 @@ static msikv_result fetch_from(mi_ctx *ctx, msikv__mi_source source,
     goto out;
   }
   if (!msikv_http_status_ok(resp.status)) {
-    rc = msikv__mi_map_error(source, ctx->id_kind, ctx->id_value,
-                             resp.status, resp.body.data, resp.body.len,
-                             out_err);
+    rc = msikv__mi_map_error(source, ctx->id_kind, ctx->id_value, resp.status,
+                             resp.body.data, resp.body.len, out_err);
     who[0] = '\0'; /* The mapped message names the identity already. */
     goto out;
   }
@@ -121,8 +119,7 @@ static msikv_result mi_fetch(void *vctx, const char *resource,
     return fetch_from(ctx, MSIKV__MI_LEGACY, ctx->legacy_endpoint,
                       ctx->legacy_secret, resource, out_token, out_err);
   msikv_result rc = fetch_from(ctx, ctx->source, ctx->endpoint,
-                               ctx->header_value, resource, out_token,
-                               out_err);
+                               ctx->header_value, resource, out_token, out_err);
   if (rc == MSIKV_ERR_UNSUPPORTED && ctx->legacy_endpoint) {
     msikv_log(MSIKV_LOG_WARN,
               "%s: the host does not support api-version 2019-08-01; "
@@ -137,8 +134,7 @@ static msikv_result mi_fetch(void *vctx, const char *resource,
 }
 
 static msikv_result mi_get_token(void *vctx, const char *scope,
-                                 const char *tenant_id,
-                                 msikv_token *out_token,
+                                 const char *tenant_id, msikv_token *out_token,
                                  msikv_error *out_err) {
   (void)tenant_id; /* A managed identity belongs to one tenant. */
   mi_ctx *ctx = vctx;
@@ -205,15 +201,14 @@ static msikv_result detect_source(const msikv_identity_options *opts,
         "managed identity is not supported; use a client secret instead");
   if (ie && ih) {
     ctx->source = MSIKV__MI_APP_SERVICE;
-    rc = take_endpoint(ie, "IDENTITY_ENDPOINT", false, &ctx->endpoint,
-                       out_err);
+    rc = take_endpoint(ie, "IDENTITY_ENDPOINT", false, &ctx->endpoint, out_err);
     if (rc)
       return rc;
     ctx->header_value = msikv_strdup(ih);
     if (me && ms && ctx->header_value) {
       /* A bad MSI_ENDPOINT only means no fallback. */
-      rc = take_endpoint(me, "MSI_ENDPOINT", false, &ctx->legacy_endpoint,
-                         NULL);
+      rc =
+          take_endpoint(me, "MSI_ENDPOINT", false, &ctx->legacy_endpoint, NULL);
       if (rc == MSIKV_OK)
         ctx->legacy_secret = msikv_strdup(ms);
       if (rc == MSIKV_ERR_NOMEM || (rc == MSIKV_OK && !ctx->legacy_secret))
@@ -234,11 +229,11 @@ static msikv_result detect_source(const msikv_identity_options *opts,
   } else if (ie || me) {
     return msikv_error_set(
         out_err, me ? MSIKV_ERR_UNSUPPORTED : MSIKV_ERR_CONFIG,
-        "ManagedIdentityCredential: %s", me
-            ? "MSI_ENDPOINT is set without MSI_SECRET, so this is Cloud "
-              "Shell, whose managed identity is not supported"
-            : "IDENTITY_ENDPOINT is set but IDENTITY_HEADER is missing: "
-              "restart the app after enabling its managed identity");
+        "ManagedIdentityCredential: %s",
+        me ? "MSI_ENDPOINT is set without MSI_SECRET, so this is Cloud "
+             "Shell, whose managed identity is not supported"
+           : "IDENTITY_ENDPOINT is set but IDENTITY_HEADER is missing: "
+             "restart the app after enabling its managed identity");
   } else if (site) {
     return msikv_error_set(
         out_err, MSIKV_ERR_UNAVAILABLE,
@@ -261,13 +256,12 @@ static msikv_result detect_source(const msikv_identity_options *opts,
 }
 
 msikv_result msikv__cred_mi_new(const msikv_identity_options *opts,
-                                msikv__mi_id_kind id_kind,
-                                const char *id_value,
+                                msikv__mi_id_kind id_kind, const char *id_value,
                                 msikv_credential **out_cred,
                                 msikv_error *out_err) {
   msikv_credential *cred = NULL;
-  msikv_result rc = msikv__identity_options_check(
-      opts, "ManagedIdentityCredential", out_err);
+  msikv_result rc =
+      msikv__identity_options_check(opts, "ManagedIdentityCredential", out_err);
   if (rc)
     return rc;
   if (!out_cred)
@@ -294,8 +288,8 @@ msikv_result msikv__cred_mi_new(const msikv_identity_options *opts,
           "%s: the 2017-09-01 protocol (MSI_ENDPOINT) can select a "
           "user-assigned identity only by client id (clientid); set "
           "client_id instead of %s",
-          ctx->name, id_kind == MSIKV__MI_ID_OBJECT ? "object_id"
-                                                    : "resource_id");
+          ctx->name,
+          id_kind == MSIKV__MI_ID_OBJECT ? "object_id" : "resource_id");
       goto out;
     }
     if (!msikv__mi_id_param(MSIKV__MI_LEGACY, id_kind)) {
@@ -339,10 +333,11 @@ out:
   return rc;
 }
 
-msikv_result msikv_cred_managed_identity_new(
-    const msikv_identity_options *opts,
-    const msikv_managed_identity_options *mi, msikv_credential **out_cred,
-    msikv_error *out_err) {
+msikv_result
+msikv_cred_managed_identity_new(const msikv_identity_options *opts,
+                                const msikv_managed_identity_options *mi,
+                                msikv_credential **out_cred,
+                                msikv_error *out_err) {
   msikv_error_clear(out_err);
   msikv__mi_id_kind kind = MSIKV__MI_ID_NONE;
   const char *value = NULL;

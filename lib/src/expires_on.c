@@ -34,12 +34,15 @@ static int days_in_month(int64_t y, int64_t m) {
 
 static bool civil_to_epoch(const civil *c, int64_t *out_s) {
   if (c->year < 1970 || c->year > 9999 || c->month < 1 || c->month > 12 ||
-      c->day < 1 || c->day > days_in_month(c->year, c->month) ||
-      c->hour < 0 || c->hour > 23 || c->minute < 0 || c->minute > 59 ||
-      c->second < 0 || c->second > 60)
+      c->day < 1 || c->day > days_in_month(c->year, c->month) || c->hour < 0 ||
+      c->hour > 23 || c->minute < 0 || c->minute > 59 || c->second < 0 ||
+      c->second > 60)
     return false;
-  int64_t s = ((days_from_civil(c->year, c->month, c->day) * 24 + c->hour) *
-                   60 + c->minute) * 60 + c->second - c->offset_s;
+  int64_t s =
+      ((days_from_civil(c->year, c->month, c->day) * 24 + c->hour) * 60 +
+       c->minute) *
+          60 +
+      c->second - c->offset_s;
   if (s < 0 || s > MAX_EPOCH_S)
     return false;
   *out_s = s;
@@ -99,8 +102,8 @@ static bool parse_us(const char *p, int64_t *out_s) {
       !digits(&p, 1, 2, &c.day) || !lit(&p, '/') ||
       !digits(&p, 4, 4, &c.year) || !lit(&p, ' ') || !hms(&p, 1, &c))
     return false;
-  if (p[0] == ' ' && (strncasecmp(p + 1, "AM", 2) == 0 ||
-                      strncasecmp(p + 1, "PM", 2) == 0)) {
+  if (p[0] == ' ' &&
+      (strncasecmp(p + 1, "AM", 2) == 0 || strncasecmp(p + 1, "PM", 2) == 0)) {
     bool pm = toupper((unsigned char)p[1]) == 'P';
     /* AM/PM applies to hours 1-12 only; 0 and 13-23 are 24-hour values. */
     if (c.hour >= 1 && c.hour <= 12) {
@@ -122,8 +125,7 @@ static bool parse_us(const char *p, int64_t *out_s) {
 static bool parse_iso(const char *p, int64_t *out_s) {
   civil c = {0};
   if (!digits(&p, 4, 4, &c.year) || !lit(&p, '-') ||
-      !digits(&p, 2, 2, &c.month) || !lit(&p, '-') ||
-      !digits(&p, 2, 2, &c.day))
+      !digits(&p, 2, 2, &c.month) || !lit(&p, '-') || !digits(&p, 2, 2, &c.day))
     return false;
   if (!lit(&p, 'T') && !lit(&p, 't') && !lit(&p, ' '))
     return false;

@@ -112,8 +112,7 @@ typedef enum msikv__mi_id_kind {
 /** @return the query parameter @p source uses for @p kind ("client_id",
  * "principal_id", "mi_res_id", "object_id", "msi_res_id", "clientid"), or
  * NULL when the source cannot select that kind (or kind is NONE). */
-const char *msikv__mi_id_param(msikv__mi_source source,
-                               msikv__mi_id_kind kind);
+const char *msikv__mi_id_param(msikv__mi_source source, msikv__mi_id_kind kind);
 
 /** @return "App Service", "App Service 2017" or "IMDS". */
 const char *msikv__mi_source_name(msikv__mi_source source);
@@ -163,8 +162,8 @@ MSIKV_NODISCARD msikv_result msikv__aad_build_request(
  * AADSTS code into inner_code, the description's first line and a hint
  * (7000215 wrong secret, 7000222 expired secret, 700016 unknown app, 90002
  * unknown tenant) into the message. */
-msikv_result msikv__aad_map_error(int status, const char *body,
-                                  size_t body_len, msikv_error *out_err);
+msikv_result msikv__aad_map_error(int status, const char *body, size_t body_len,
+                                  msikv_error *out_err);
 
 /**
  * Normalises and checks an authority host: https only, no query, trailing

@@ -57,14 +57,11 @@ const char *msikv__mi_source_name(msikv__mi_source source) {
   return "unknown";
 }
 
-msikv_result msikv__mi_build_request(msikv__mi_source source,
-                                     const char *endpoint,
-                                     const char *header_value,
-                                     const char *resource,
-                                     msikv__mi_id_kind id_kind,
-                                     const char *id_value,
-                                     msikv__id_request *out,
-                                     msikv_error *out_err) {
+msikv_result
+msikv__mi_build_request(msikv__mi_source source, const char *endpoint,
+                        const char *header_value, const char *resource,
+                        msikv__mi_id_kind id_kind, const char *id_value,
+                        msikv__id_request *out, msikv_error *out_err) {
   if (!endpoint || !*endpoint || !resource || !*resource)
     return msikv_error_set(out_err, MSIKV_ERR_ARG,
                            "managed identity request needs an endpoint and a "
@@ -125,8 +122,7 @@ msikv_result msikv__mi_build_request(msikv__mi_source source,
   else
     rc = msikv_http_request_add_header(&out->req, "secret", header_value);
   if (!rc)
-    rc = msikv_http_request_add_header(&out->req, "Accept",
-                                       "application/json");
+    rc = msikv_http_request_add_header(&out->req, "Accept", "application/json");
   return rc;
 }
 
@@ -185,8 +181,7 @@ static void service_detail(const char *body, size_t len, msikv_error *out_err,
     desc = msikv__json_string(json, "Message");
   if (desc) {
     size_t line = strcspn(desc, "\r\n");
-    snprintf(detail, detail_size, "%.*s", (int)(line > 300 ? 300 : line),
-             desc);
+    snprintf(detail, detail_size, "%.*s", (int)(line > 300 ? 300 : line), desc);
   }
   if (code && out_err)
     snprintf(out_err->code, sizeof(out_err->code), "%s", code);

@@ -17,16 +17,16 @@
 typedef struct cache_entry {
   struct cache_entry *next;
   char *scope;
-  char *tenant;          /* NULL when none. */
-  char *token;           /* Secret; NULL until the first success. */
+  char *tenant; /* NULL when none. */
+  char *token;  /* Secret; NULL until the first success. */
   int64_t expires_on_s;
-  int64_t refresh_on_s;  /* As fetched; 0 = none. */
+  int64_t refresh_on_s; /* As fetched; 0 = none. */
   bool in_flight;
   bool attempted;
   int64_t last_attempt_ms;
-  uint64_t generation;   /* Bumped when a fetch finishes. */
-  size_t waiters;        /* Threads blocked on this entry. */
-  msikv_result last_rc;  /* Result of the last fetch. */
+  uint64_t generation;  /* Bumped when a fetch finishes. */
+  size_t waiters;       /* Threads blocked on this entry. */
+  msikv_result last_rc; /* Result of the last fetch. */
   msikv_error last_err;
 } cache_entry;
 
@@ -173,8 +173,8 @@ msikv_result msikv__token_cache_get(msikv__token_cache *cache,
                            "token cache: missing argument");
   msikv_result rc;
   pthread_mutex_lock(&cache->lock);
-  cache_entry *e = find_or_add(cache, scope, tenant_id,
-                               msikv_clock_now_ms(cache->clock));
+  cache_entry *e =
+      find_or_add(cache, scope, tenant_id, msikv_clock_now_ms(cache->clock));
   if (!e) {
     pthread_mutex_unlock(&cache->lock);
     return msikv_error_set(out_err, MSIKV_ERR_NOMEM,

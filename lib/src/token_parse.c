@@ -29,8 +29,7 @@ static msikv_result read_expiry(const cJSON *json, int64_t request_time_s,
   const cJSON *item = cJSON_GetObjectItemCaseSensitive(json, "expires_on");
   if (cJSON_IsNumber(item)) {
     rc = msikv__json_int64(json, "expires_on", 0, MAX_SECONDS, &value);
-  } else if (cJSON_IsString(item) && item->valuestring &&
-             *item->valuestring) {
+  } else if (cJSON_IsString(item) && item->valuestring && *item->valuestring) {
     rc = msikv__expires_on_parse(item->valuestring, &value);
     if (rc)
       return msikv_error_set(

@@ -136,26 +136,26 @@ MSIKV_NODISCARD msikv_result msikv_cred_client_secret_new(
  *   are set and which are missing (never their values).
  * @param[out] out_cred owned; free with msikv_cred_free().
  */
-MSIKV_NODISCARD msikv_result msikv_cred_app_default_new(
-    const msikv_identity_options *opts, msikv_credential **out_cred,
-    msikv_error *out_err);
+MSIKV_NODISCARD msikv_result
+msikv_cred_app_default_new(const msikv_identity_options *opts,
+                           msikv_credential **out_cred, msikv_error *out_err);
 
 /** Claims of an access token, for display ("principal behind the
  * credential"). Strings are truncated to fit and empty when absent. */
 typedef struct msikv_token_claims {
-  char oid[64];     /**< Object id of the principal. */
-  char appid[64];   /**< Client id: "appid" (v1) or "azp" (v2). */
-  char tid[64];     /**< Tenant id. */
-  char upn[256];    /**< "upn", else "unique_name", else
-                         "preferred_username". */
-  char sub[128];    /**< Subject. */
-  char aud[256];    /**< Audience. */
-  char iss[256];    /**< Issuer. */
-  char idtyp[16];   /**< "app" or "user" when present. */
-  char mirid[512];  /**< "xms_mirid": a managed identity's resource id. */
-  int64_t exp;      /**< Expiry, Unix seconds; 0 when absent. */
-  int64_t iat;      /**< Issued at; 0 when absent. */
-  int64_t nbf;      /**< Not before; 0 when absent. */
+  char oid[64];    /**< Object id of the principal. */
+  char appid[64];  /**< Client id: "appid" (v1) or "azp" (v2). */
+  char tid[64];    /**< Tenant id. */
+  char upn[256];   /**< "upn", else "unique_name", else
+                        "preferred_username". */
+  char sub[128];   /**< Subject. */
+  char aud[256];   /**< Audience. */
+  char iss[256];   /**< Issuer. */
+  char idtyp[16];  /**< "app" or "user" when present. */
+  char mirid[512]; /**< "xms_mirid": a managed identity's resource id. */
+  int64_t exp;     /**< Expiry, Unix seconds; 0 when absent. */
+  int64_t iat;     /**< Issued at; 0 when absent. */
+  int64_t nbf;     /**< Not before; 0 when absent. */
 } msikv_token_claims;
 
 /**
@@ -166,8 +166,8 @@ typedef struct msikv_token_claims {
  * @retval MSIKV_ERR_PARSE not a JWT or a payload that is not a JSON object,
  * MSIKV_ERR_ARG NULL input, MSIKV_ERR_NOMEM.
  */
-MSIKV_NODISCARD msikv_result msikv_token_claims_parse(
-    const char *token, msikv_token_claims *out_claims);
+MSIKV_NODISCARD msikv_result
+msikv_token_claims_parse(const char *token, msikv_token_claims *out_claims);
 
 #ifdef __cplusplus
 }
