@@ -680,6 +680,97 @@ static void test_handle_oom_sweep_no_leak(void **state) {
   assert_true(oom_sweep(oom_put, NULL, true) > 20);
 }
 
+static size_t next_rand(uint32_t *seed, size_t n) {
+  *seed = *seed * 1103515245u + 12345u;
+  return (*seed >> 16) % n;
+}
+
+/* Random methods, paths, queries and bodies: every reply is a well-formed
+ * status, with a JSON body unless 204, and nothing crashes or leaks. */
+static void test_handle_random_requests_well_formed(void **state) {
+  fx *f = *state;
+  static const char *methods[] = {"GET",  "PUT",  "PATCH", "DELETE",
+                                  "POST", "HEAD", ""};
+  static const char *parts[] = {"secrets",  "deletedsecrets",
+                                "secret",   "restore",
+                                "versions", "backup",
+                                "recover",  "%41",
+                                "%zz",      "",
+                                "a-b",      "x_y",
+                                "..",       "00000000000000000000000000000000"};
+  static const char *queries[] = {"api-version=7.6",
+                                  "api-version=2025-07-01",
+                                  "api%2Dversion=7.5",
+                                  "api-version=9",
+                                  "",
+                                  "maxresults=0",
+                                  "maxresults=25",
+                                  "$skiptoken=eyJOZXh0TWFya2VyIjoicyJ9",
+                                  "$skiptoken=%%",
+                                  "&&=&"};
+  static const char *bodies[] = {
+      NULL,
+      "",
+      "{}",
+      "{\"value\":\"v\"}",
+      "[1,2]",
+      "{\"value\":null}",
+      "{\"value\":\"v\",\"tags\":{\"a\":\"b\"},\"attributes\":"
+      "{\"enabled\":false,\"exp\":1}}",
+      "{\"attributes\":{\"nbf\":-1}}",
+      "{\"value\":\"QUJD\"}",
+      "\"str\"",
+      "{"};
+  static const char *tokens[] = {"sp", "mi", "denied", "expired", NULL};
+  uint32_t seed = 12345;
+#define NEXT(n) next_rand(&seed, (n))
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+  char target[512];
+  int seen[600] = {0};
+  for (int i = 0; i < 3000; i++) {
+    size_t n = 0;
+    size_t segs = NEXT(5);
+    for (size_t k = 0; k < segs; k++) {
+      /* Mostly plausible: a collection, then a name, then anything. */
+      const char *part = parts[NEXT(COUNT(parts))];
+      if (k == 0 && NEXT(8) != 0)
+        part = parts[NEXT(2)];
+      else if (k == 1 && NEXT(2) != 0)
+        part = parts[2 + NEXT(2)];
+      n += (size_t)snprintf(target + n, sizeof(target) - n, "/%s", part);
+    }
+    if (segs == 0 || NEXT(4) == 0)
+      n += (size_t)snprintf(target + n, sizeof(target) - n, "/");
+    snprintf(target + n, sizeof(target) - n, "?%s&%s",
+             queries[NEXT(4) ? NEXT(3) : NEXT(COUNT(queries))],
+             queries[NEXT(COUNT(queries))]);
+    f->now_ms += NEXT(1000) * 1000;
+    int st = call(f, methods[NEXT(COUNT(methods))], target,
+                  tokens[NEXT(2) ? 0 : NEXT(COUNT(tokens))],
+                  bodies[NEXT(COUNT(bodies))]);
+    assert_true(st == 200 || st == 204 || st == 400 || st == 401 || st == 403 ||
+                st == 404 || st == 405 || st == 409);
+    seen[st]++;
+    assert_non_null(mock_response_get_header(&f->resp, "x-ms-request-id"));
+    if (st == 204) {
+      assert_int_equal(f->resp.body.len, 0);
+    } else {
+      assert_non_null(f->json);
+      if (st >= 400)
+        assert_non_null(err_code(f));
+    }
+  }
+  print_message("200:%d 204:%d 400:%d 401:%d 403:%d 404:%d 405:%d 409:%d\n",
+                seen[200], seen[204], seen[400], seen[401], seen[403],
+                seen[404], seen[405], seen[409]);
+  /* The mix reaches every kind of answer. */
+  assert_true(seen[200] > 10 && seen[400] > 10 && seen[401] > 10 &&
+              seen[403] > 10 && seen[404] > 10 && seen[405] > 10);
+
+#undef NEXT
+#undef COUNT
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_handle_no_token_exact_challenge,
@@ -715,6 +806,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_new_bad_config_rejected, setup,
                                       teardown),
       cmocka_unit_test(test_handle_oom_sweep_no_leak),
+      cmocka_unit_test_setup_teardown(test_handle_random_requests_well_formed,
+                                      setup, teardown),
   };
   return cmocka_run_group_tests_name("mock_kv_api", tests, NULL, NULL);
 }
