@@ -175,12 +175,18 @@ msikv_result app_server_start(app_state *app, const app_server_options *opts,
   memset(&hints, 0, sizeof(hints));
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-  int gai = getaddrinfo(opts->host, port_text, &hints, &ai);
+  /* Addresses only (no DNS lookup that could hang start-up), and
+   * "localhost". */
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV | AI_NUMERICHOST;
+  const char *host = opts->host;
+  if (strcmp(host, "localhost") == 0)
+    host = "127.0.0.1";
+  int gai = getaddrinfo(host, port_text, &hints, &ai);
   if (gai != 0 || !ai) {
     rc = msikv_error_set(out_err, MSIKV_ERR_CONFIG,
                          "HOST=\"%.64s\" is not an address this machine can "
-                         "listen on (%s): use 127.0.0.1, 0.0.0.0 or ::",
+                         "listen on (%s): use an IP address such as "
+                         "127.0.0.1, 0.0.0.0 or ::",
                          opts->host, gai_strerror(gai));
     goto out;
   }
