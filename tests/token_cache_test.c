@@ -293,7 +293,7 @@ static void test_cache_get_refresh_in_flight_others_keep_valid(void **s) {
   fx->f.n = 1;
   get_expect(fx, "s", NULL, "token-1", MSIKV_OK);
   fake_clock_set(&fx->fc, T0_MS + 3400 * 1000LL); /* Refresh due. */
-  fx->f.delay_ms = 200;
+  fx->f.delay_ms = 300;
   worker workers[THREADS];
   memset(workers, 0, sizeof(workers));
   run_threads(fx, workers);
