@@ -227,6 +227,26 @@ static void test_cli_http_vault_refused_exit_2(void **state) {
   it_proc_free(&p);
 }
 
+/* Real 429s may come without Retry-After: the CLI backs off and retries
+ * (408, 429, 5xx), and reports THROTTLED (exit 1) once retries run out. */
+static void test_cli_retries_429_without_retry_after(void **state) {
+  (void)state;
+  assert_true(it_admin_fault(&mock, "{\"route\":\"kv\",\"kind\":\"status\","
+                                    "\"status\":429,\"count\":2}") > 0);
+  it_proc p;
+  const char *get[] = {"secret", "get", "secret", "-v", NULL};
+  expect(AS_SP, get, 0, &p);
+  assert_string_equal(p.out, "Hello from the msikv mock Key Vault\n");
+  assert_non_null(strstr(p.err, "retrying"));
+  it_proc_free(&p);
+  assert_true(it_admin_fault(&mock, "{\"route\":\"kv\",\"kind\":\"status\","
+                                    "\"status\":429,\"count\":4}") > 0);
+  const char *get_quiet[] = {"secret", "get", "secret", NULL};
+  expect(AS_SP, get_quiet, 1, &p);
+  assert_non_null(strstr(p.err, "HTTP 429"));
+  it_proc_free(&p);
+}
+
 #define T(name) cmocka_unit_test_setup(name, reset)
 
 int main(void) {
@@ -235,6 +255,7 @@ int main(void) {
       T(test_cli_managed_identity_get_only),
       T(test_cli_denied_principal_exit_3),
       T(test_cli_http_vault_refused_exit_2),
+      T(test_cli_retries_429_without_retry_after),
   };
   return cmocka_run_group_tests_name("cli_secret_integration", tests, setup,
                                      teardown);
