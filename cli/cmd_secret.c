@@ -80,6 +80,9 @@ static msikv_result do_set_or_update(run *r, bool set) {
   if (!rc && set)
     rc = cli_read_value(r->args, r->env, MSIKV_KV_MAX_VALUE_BYTES_DEFAULT,
                         &value, &r->err);
+  if (!rc && set && !value[0])
+    rc = msikv_error_set(&r->err, MSIKV_ERR_ARG,
+                         "the value is empty: pipe it on stdin or use --file");
   if (!rc && set)
     rc = msikv_kv_set_secret(r->client, r->args->name, value, &opts, &s,
                              &r->err);

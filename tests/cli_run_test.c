@@ -316,6 +316,14 @@ static void test_cli_set_too_large_refused_locally(void **state) {
   t->stdin_text = NULL;
 }
 
+static void test_cli_set_empty_value_refused(void **state) {
+  cli_t *t = *state;
+  t->stdin_text = "\n";
+  assert_int_equal(run(t, "secret set n"), CLI_EXIT_USAGE);
+  assert_non_null(strstr(t->err, "empty"));
+  assert_int_equal(fake_transport_count(&t->ft), 0);
+}
+
 static void test_cli_update_sends_patch(void **state) {
   cli_t *t = *state;
   push_challenge(t);
@@ -500,6 +508,7 @@ int main(void) {
       T(test_cli_set_reads_stdin_and_never_prints_value),
       T(test_cli_set_from_file_keeps_bytes),
       T(test_cli_set_too_large_refused_locally),
+      T(test_cli_set_empty_value_refused),
       T(test_cli_update_sends_patch),
       T(test_cli_list_pages_text_and_json),
       T(test_cli_delete_show_recover_purge),

@@ -384,6 +384,10 @@ static void test_update_secret_properties_patch_body(void **state) {
   close_env(env);
 }
 
+#define PROPS_N                                                                \
+  "{\"id\":\"https://myvault.vault.azure.net/secrets/n/v1\","                  \
+  "\"attributes\":{\"enabled\":true}}"
+
 static const char *const DELETED =
     "{\"recoveryId\":\"https://myvault.vault.azure.net/deletedsecrets/n\","
     "\"deletedDate\":1700000100,\"scheduledPurgeDate\":1707776100,"
@@ -1107,9 +1111,41 @@ static msikv_result op_delete_backup(kv_env *env) {
   return rc;
 }
 
+static msikv_result op_others(kv_env *env) {
+  kv_push_challenge(env);
+  fake_transport_push(&env->ft, 200, NULL, PROPS_N);
+  fake_transport_push(&env->ft, 200, NULL, DELETED);
+  fake_transport_push(&env->ft, 200, NULL, PROPS_N);
+  fake_transport_push(&env->ft, 200, NULL, BUNDLE);
+  fake_transport_push(&env->ft, 204, NULL, NULL);
+  fake_transport_push(&env->ft, 200, NULL, PROPS_N);
+  msikv_kv_secret_options o = msikv_kv_secret_options_default();
+  o.set_enabled = true;
+  o.set_tags = true;
+  msikv_kv_secret *s = NULL;
+  msikv_result rc =
+      msikv_kv_update_secret_properties(env->client, "n", "v1", &o, &s, NULL);
+  msikv_kv_secret_free(s);
+  s = NULL;
+  if (!rc)
+    rc = msikv_kv_get_deleted_secret(env->client, "n", &s, NULL);
+  msikv_kv_secret_free(s);
+  s = NULL;
+  if (!rc)
+    rc = msikv_kv_recover_deleted_secret(env->client, "n", &s, NULL);
+  msikv_kv_secret_free(s);
+  s = NULL;
+  if (!rc)
+    rc = msikv_kv_purge_deleted_secret(env->client, "n", NULL);
+  if (!rc)
+    rc = msikv_kv_restore_secret(env->client, "QUJD", &s, NULL);
+  msikv_kv_secret_free(s);
+  return rc;
+}
+
 static void test_kv_operations_oom_sweep_no_leak(void **state) {
   (void)state;
-  kv_op ops[] = {op_get, op_set, op_list, op_delete_backup};
+  kv_op ops[] = {op_get, op_set, op_list, op_delete_backup, op_others};
   for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
     assert_true(oom_sweep(oom_run, &ops[i], false) > 5);
 }
