@@ -27,6 +27,9 @@ typedef struct counting_ctx {
  * claims of the token the Key Vault client asked for, at no extra call. */
 typedef struct principal_ctx {
   msikv_credential *inner;
+  /* Held for reading around each token call, for writing to replace inner
+   * (see renew_credential). */
+  pthread_rwlock_t inner_lock;
   pthread_mutex_t lock;
   char principal[64];
   const char *kind;
@@ -39,6 +42,7 @@ struct app_kv_source {
   msikv_credential *cred;  /* The wrapper; owns the inner credential. */
   principal_ctx *pctx;     /* Owned by cred. */
   char cred_name[128];
+  msikv_identity_options identity_opts;
   msikv_kv_client *client;
 };
 
@@ -63,8 +67,10 @@ static msikv_result principal_get_token(void *ctx, const char *scope,
                                         msikv_token *out_token,
                                         msikv_error *out_err) {
   principal_ctx *p = ctx;
+  pthread_rwlock_rdlock(&p->inner_lock);
   msikv_result rc =
       msikv_cred_get_token(p->inner, scope, tenant_id, out_token, out_err);
+  pthread_rwlock_unlock(&p->inner_lock);
   if (rc) {
     token_failed = true;
     return rc;
@@ -87,6 +93,7 @@ static msikv_result principal_get_token(void *ctx, const char *scope,
 static void principal_destroy(void *ctx) {
   principal_ctx *p = ctx;
   msikv_cred_free(p->inner);
+  pthread_rwlock_destroy(&p->inner_lock);
   pthread_mutex_destroy(&p->lock);
   msikv_free(p);
 }
@@ -94,14 +101,47 @@ static void principal_destroy(void *ctx) {
 static const msikv_credential_ops principal_ops = {
     "AppCredential", principal_get_token, principal_destroy};
 
+/* The vault rejected a token the credential still considers valid (clock
+ * skew, revocation): the credential has no "bypass the cache" call, so a
+ * fresh credential (empty cache) replaces it. */
+static msikv_result renew_credential(app_kv_source *s, msikv_error *out_err) {
+  msikv_credential *fresh = NULL;
+  msikv_result rc =
+      msikv_cred_app_default_new(&s->identity_opts, &fresh, out_err);
+  if (rc)
+    return rc;
+  pthread_rwlock_wrlock(&s->pctx->inner_lock);
+  msikv_credential *old = s->pctx->inner;
+  s->pctx->inner = fresh;
+  pthread_rwlock_unlock(&s->pctx->inner_lock);
+  msikv_cred_free(old);
+  return MSIKV_OK;
+}
+
 static msikv_result fetch(void *ctx, app_fetched *out, msikv_error *out_err) {
   app_kv_source *s = ctx;
   msikv_kv_secret *secret = NULL;
   struct timespec t0, t1;
   clock_gettime(CLOCK_MONOTONIC, &t0);
   token_failed = false;
+  msikv_error err;
+  msikv_error_clear(&err);
   msikv_result rc = msikv_kv_get_secret(s->client, s->cfg->secret_name, NULL,
-                                        &secret, out_err);
+                                        &secret, &err);
+  if (rc == MSIKV_ERR_AUTH && err.http_status == 401 && !token_failed) {
+    msikv_log(MSIKV_LOG_WARN,
+              "Key Vault rejected the token (%s): getting a new one",
+              err.code[0] ? err.code : "401");
+    msikv_error_clear(&err);
+    rc = renew_credential(s, &err);
+    if (rc)
+      token_failed = true;
+    else
+      rc = msikv_kv_get_secret(s->client, s->cfg->secret_name, NULL, &secret,
+                               &err);
+  }
+  if (out_err)
+    *out_err = err;
   clock_gettime(CLOCK_MONOTONIC, &t1);
   double ms = (double)(t1.tv_sec - t0.tv_sec) * 1000.0 +
               (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
@@ -121,8 +161,7 @@ static msikv_result fetch(void *ctx, app_fetched *out, msikv_error *out_err) {
     out->stage = token_failed ? APP_STAGE_CREDENTIAL : APP_STAGE_VAULT;
     msikv_log(MSIKV_LOG_WARN, "reading secret %s failed after %.0f ms (%s%s): %s",
               s->cfg->secret_name, ms, msikv_result_name(rc),
-              token_failed ? ", getting a token" : "",
-              out_err ? out_err->message : "");
+              token_failed ? ", getting a token" : "", err.message);
     goto out;
   }
   out->value = msikv_strdup(secret->value ? secret->value : "");
@@ -160,9 +199,9 @@ msikv_result app_kv_source_new(const app_config *cfg, app_metrics *metrics,
   s->counting.destroy = NULL;
   s->counting.ctx = &s->count_ctx;
 
-  msikv_identity_options io = msikv_identity_options_default();
-  io.transport = &s->counting;
-  if ((rc = msikv_cred_app_default_new(&io, &inner, out_err)))
+  s->identity_opts = msikv_identity_options_default();
+  s->identity_opts.transport = &s->counting;
+  if ((rc = msikv_cred_app_default_new(&s->identity_opts, &inner, out_err)))
     goto out;
   snprintf(s->cred_name, sizeof(s->cred_name), "%s", msikv_cred_name(inner));
 
@@ -172,8 +211,10 @@ msikv_result app_kv_source_new(const app_config *cfg, app_metrics *metrics,
     goto out;
   }
   pthread_mutex_init(&pctx->lock, NULL);
+  pthread_rwlock_init(&pctx->inner_lock, NULL);
   pctx->inner = inner;
   if ((rc = msikv_cred_new_custom(&principal_ops, pctx, &s->cred))) {
+    pthread_rwlock_destroy(&pctx->inner_lock);
     pthread_mutex_destroy(&pctx->lock);
     msikv_free(pctx);
     pctx = NULL;
