@@ -155,11 +155,11 @@ msikv_result app_config_load(app_getenv_fn getenv_fn, void *ctx,
                            name);
   snprintf(cfg.secret_name, sizeof(cfg.secret_name), "%s", name);
 
-  if ((rc = parse_int(&env, "SECRET_CACHE_TTL", 0, 86400 * 30, 300,
-                      "seconds", &cfg.cache_ttl_s, out_err)))
+  if ((rc = parse_int(&env, "SECRET_CACHE_TTL", 0, 86400 * 30, 300, "seconds",
+                      &cfg.cache_ttl_s, out_err)))
     return rc;
-  if ((rc = parse_int(&env, "SECRET_STALE_TTL", 0, 86400 * 30, 3600,
-                      "seconds", &cfg.stale_ttl_s, out_err)))
+  if ((rc = parse_int(&env, "SECRET_STALE_TTL", 0, 86400 * 30, 3600, "seconds",
+                      &cfg.stale_ttl_s, out_err)))
     return rc;
 
   const char *display = env_get(&env, "SECRET_DISPLAY");
@@ -190,8 +190,8 @@ msikv_result app_config_load(app_getenv_fn getenv_fn, void *ctx,
                       "connections", &n, out_err)))
     return rc;
   cfg.max_connections = (int)n;
-  if ((rc = parse_int(&env, "WEBAPP_CONNECTION_TIMEOUT", 1, 3600, 15,
-                      "seconds", &n, out_err)))
+  if ((rc = parse_int(&env, "WEBAPP_CONNECTION_TIMEOUT", 1, 3600, 15, "seconds",
+                      &n, out_err)))
     return rc;
   cfg.connection_timeout_s = (int)n;
 

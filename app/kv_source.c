@@ -39,8 +39,8 @@ struct app_kv_source {
   const app_config *cfg;
   msikv_transport counting;
   counting_ctx count_ctx;
-  msikv_credential *cred;  /* The wrapper; owns the inner credential. */
-  principal_ctx *pctx;     /* Owned by cred. */
+  msikv_credential *cred; /* The wrapper; owns the inner credential. */
+  principal_ctx *pctx;    /* Owned by cred. */
   char cred_name[128];
   msikv_identity_options identity_opts;
   msikv_kv_client *client;
@@ -126,8 +126,8 @@ static msikv_result fetch(void *ctx, app_fetched *out, msikv_error *out_err) {
   token_failed = false;
   msikv_error err;
   msikv_error_clear(&err);
-  msikv_result rc = msikv_kv_get_secret(s->client, s->cfg->secret_name, NULL,
-                                        &secret, &err);
+  msikv_result rc =
+      msikv_kv_get_secret(s->client, s->cfg->secret_name, NULL, &secret, &err);
   if (rc == MSIKV_ERR_AUTH && err.http_status == 401 && !token_failed) {
     msikv_log(MSIKV_LOG_WARN,
               "Key Vault rejected the token (%s): getting a new one",
@@ -159,7 +159,8 @@ static msikv_result fetch(void *ctx, app_fetched *out, msikv_error *out_err) {
   }
   if (rc) {
     out->stage = token_failed ? APP_STAGE_CREDENTIAL : APP_STAGE_VAULT;
-    msikv_log(MSIKV_LOG_WARN, "reading secret %s failed after %.0f ms (%s%s): %s",
+    msikv_log(MSIKV_LOG_WARN,
+              "reading secret %s failed after %.0f ms (%s%s): %s",
               s->cfg->secret_name, ms, msikv_result_name(rc),
               token_failed ? ", getting a token" : "", err.message);
     goto out;

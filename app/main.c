@@ -56,10 +56,9 @@ int main(int argc, char **argv) {
   (void)argv;
   disable_core_dumps();
   if (argc > 1) {
-    fprintf(stderr,
-            "usage: webapp\n"
-            "Configured by environment variables only: KEY_VAULT_URL, "
-            "SECRET_NAME, PORT, HOST, ... (see docs/webapp.md).\n");
+    fprintf(stderr, "usage: webapp\n"
+                    "Configured by environment variables only: KEY_VAULT_URL, "
+                    "SECRET_NAME, PORT, HOST, ... (see docs/webapp.md).\n");
     return APP_EXIT_CONFIG;
   }
   if (msikv_global_init()) {
@@ -125,8 +124,8 @@ int main(int argc, char **argv) {
     }
   }
 
-  app_server_options so = {cfg.host, cfg.port, cfg.threads,
-                           cfg.max_connections, cfg.connection_timeout_s};
+  app_server_options so = {cfg.host, cfg.port, cfg.threads, cfg.max_connections,
+                           cfg.connection_timeout_s};
   msikv_error_clear(&err);
   msikv_result rc = app_server_start(&app, &so, &server, &err);
   if (rc) {

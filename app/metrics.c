@@ -10,8 +10,7 @@
 #define BUCKET_COUNT 12
 
 static const double bucket_bounds[BUCKET_COUNT] = {
-    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-    0.05,   0.1,   0.25,   0.5,   1.0,  5.0};
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0};
 static const char *const bucket_labels[BUCKET_COUNT] = {
     "0.0005", "0.001", "0.0025", "0.005", "0.01", "0.025",
     "0.05",   "0.1",   "0.25",   "0.5",   "1",    "5"};
@@ -128,11 +127,10 @@ void app_metrics_get_upstream(app_metrics *m, uint64_t *out_token_requests,
   pthread_mutex_unlock(&m->lock);
 }
 
-static msikv_result counter(msikv_buf *out, const char *name,
-                            const char *help, uint64_t value) {
-  return msikv_buf_appendf(out,
-                           "# HELP %s %s\n# TYPE %s counter\n%s %llu\n", name,
-                           help, name, name, (unsigned long long)value);
+static msikv_result counter(msikv_buf *out, const char *name, const char *help,
+                            uint64_t value) {
+  return msikv_buf_appendf(out, "# HELP %s %s\n# TYPE %s counter\n%s %llu\n",
+                           name, help, name, name, (unsigned long long)value);
 }
 
 msikv_result app_metrics_render(app_metrics *m, const app_cache_stats *cache,

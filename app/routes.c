@@ -94,22 +94,21 @@ static void explain_identity(const app_config *cfg, const msikv_error *err,
                   "IDENTITY_HEADER");
     }
     if (id->msi_endpoint || !id->identity_endpoint) {
-      add_missing(missing, sizeof(missing), id->msi_endpoint,
-                  "MSI_ENDPOINT");
+      add_missing(missing, sizeof(missing), id->msi_endpoint, "MSI_ENDPOINT");
       add_missing(missing, sizeof(missing), id->msi_secret, "MSI_SECRET");
     }
     out->status = 503;
     out->code = "ManagedIdentityNotEnabled";
     out->title = "Managed identity is not enabled for this app";
     fmt(out->detail, sizeof(out->detail),
-             "The app runs on App Service but no managed identity is "
-             "available. Missing environment variables: %s. %s",
-             missing[0] ? missing : "none", err ? err->message : "");
+        "The app runs on App Service but no managed identity is "
+        "available. Missing environment variables: %s. %s",
+        missing[0] ? missing : "none", err ? err->message : "");
     fmt(out->fix, sizeof(out->fix),
-             "Turn on the system-assigned identity (portal: the App Service "
-             "> Identity > Status: On, or `az webapp identity assign`), grant "
-             "it Get on secrets in the vault, then restart the app: App "
-             "Service sets these variables only when the app starts.");
+        "Turn on the system-assigned identity (portal: the App Service "
+        "> Identity > Status: On, or `az webapp identity assign`), grant "
+        "it Get on secrets in the vault, then restart the app: App "
+        "Service sets these variables only when the app starts.");
     return;
   }
   add_missing(missing, sizeof(missing), id->tenant_id, "AZURE_TENANT_ID");
@@ -120,15 +119,15 @@ static void explain_identity(const app_config *cfg, const msikv_error *err,
   out->code = "NoCredential";
   out->title = "No credential is configured";
   fmt(out->detail, sizeof(out->detail),
-           "Not on App Service (IDENTITY_ENDPOINT, MSI_ENDPOINT and "
-           "APPSETTING_WEBSITE_SITE_NAME are unset), and no service principal "
-           "is configured. Missing environment variables: %s. %s",
-           missing[0] ? missing : "none", err ? err->message : "");
+      "Not on App Service (IDENTITY_ENDPOINT, MSI_ENDPOINT and "
+      "APPSETTING_WEBSITE_SITE_NAME are unset), and no service principal "
+      "is configured. Missing environment variables: %s. %s",
+      missing[0] ? missing : "none", err ? err->message : "");
   fmt(out->fix, sizeof(out->fix),
-           "Set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET for "
-           "a service principal (`az ad sp create-for-rbac`) that has Get on "
-           "secrets, then restart the app; or deploy to App Service with a "
-           "managed identity.");
+      "Set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET for "
+      "a service principal (`az ad sp create-for-rbac`) that has Get on "
+      "secrets, then restart the app; or deploy to App Service with a "
+      "managed identity.");
 }
 
 void app_explain_failure(const app_config *cfg, msikv_result rc,
@@ -150,12 +149,12 @@ void app_explain_failure(const app_config *cfg, msikv_result rc,
     out->code = "KeyVaultUrlNotSet";
     out->title = "KEY_VAULT_URL is not set";
     fmt(out->detail, sizeof(out->detail),
-             "The app does not know which vault to read.%s%s",
-             msg[0] ? " " : "", msg);
+        "The app does not know which vault to read.%s%s", msg[0] ? " " : "",
+        msg);
     fmt(out->fix, sizeof(out->fix),
-             "Set KEY_VAULT_URL to the vault's URL, for example "
-             "https://<vault-name>.vault.azure.net (on App Service: "
-             "Configuration > Application settings), then restart the app.");
+        "Set KEY_VAULT_URL to the vault's URL, for example "
+        "https://<vault-name>.vault.azure.net (on App Service: "
+        "Configuration > Application settings), then restart the app.");
     return;
   }
   if (rc == MSIKV_ERR_UNAVAILABLE ||
@@ -169,32 +168,31 @@ void app_explain_failure(const app_config *cfg, msikv_result rc,
     out->code = "AccessDenied";
     out->title = "Access denied by Key Vault";
     fmt(out->detail, sizeof(out->detail),
-             "The principal %s (%s) may not read secret \"%s\". %s",
-             principal ? principal : "(unknown)",
-             (info && info->principal_kind) ? info->principal_kind
-                                            : "object id",
-             cfg->secret_name, msg);
+        "The principal %s (%s) may not read secret \"%s\". %s",
+        principal ? principal : "(unknown)",
+        (info && info->principal_kind) ? info->principal_kind : "object id",
+        cfg->secret_name, msg);
     fmt(out->fix, sizeof(out->fix),
-             "Grant it Get on secrets: `az keyvault set-policy --name %s "
-             "--object-id %s --secret-permissions get` (access policies), or "
-             "`az role assignment create --role \"Key Vault Secrets User\" "
-             "--assignee %s --scope <vault resource id>` (Azure RBAC). Access "
-             "changes can take a few minutes to apply.",
-             vault, principal ? principal : "<principal-id>",
-             principal ? principal : "<principal-id>");
+        "Grant it Get on secrets: `az keyvault set-policy --name %s "
+        "--object-id %s --secret-permissions get` (access policies), or "
+        "`az role assignment create --role \"Key Vault Secrets User\" "
+        "--assignee %s --scope <vault resource id>` (Azure RBAC). Access "
+        "changes can take a few minutes to apply.",
+        vault, principal ? principal : "<principal-id>",
+        principal ? principal : "<principal-id>");
     return;
   case MSIKV_ERR_NOT_FOUND:
     out->status = 404;
     out->code = "SecretNotFound";
     out->title = "Secret not found";
     fmt(out->detail, sizeof(out->detail),
-             "The vault has no secret named \"%s\" (or it is disabled or "
-             "deleted). %s",
-             cfg->secret_name, msg);
+        "The vault has no secret named \"%s\" (or it is disabled or "
+        "deleted). %s",
+        cfg->secret_name, msg);
     fmt(out->fix, sizeof(out->fix),
-             "Create it: `az keyvault secret set --vault-name %s --name %s "
-             "--value <value>`, or set SECRET_NAME to a secret that exists.",
-             vault, cfg->secret_name);
+        "Create it: `az keyvault secret set --vault-name %s --name %s "
+        "--value <value>`, or set SECRET_NAME to a secret that exists.",
+        vault, cfg->secret_name);
     return;
   case MSIKV_ERR_THROTTLED:
     out->status = 503;
@@ -202,11 +200,10 @@ void app_explain_failure(const app_config *cfg, msikv_result rc,
     out->title = "Key Vault is throttling requests";
     out->retry_after_s = 10;
     fmt(out->detail, sizeof(out->detail),
-             "Key Vault answered 429 Too Many Requests after retries. %s",
-             msg);
+        "Key Vault answered 429 Too Many Requests after retries. %s", msg);
     fmt(out->fix, sizeof(out->fix),
-             "Try again in a few seconds. Raise SECRET_CACHE_TTL so that "
-             "fewer requests reach the vault.");
+        "Try again in a few seconds. Raise SECRET_CACHE_TTL so that "
+        "fewer requests reach the vault.");
     return;
   case MSIKV_ERR_TRANSPORT:
   case MSIKV_ERR_TIMEOUT:
@@ -217,62 +214,57 @@ void app_explain_failure(const app_config *cfg, msikv_result rc,
       out->code = "IdentityEndpointUnreachable";
       out->title = "Could not get a token";
       fmt(out->detail, sizeof(out->detail),
-               "The identity endpoint could not be reached. %s", msg);
-      fmt(out->fix, sizeof(out->fix),
-               "%s",
-               cfg->identity.on_app_service
-                   ? "The managed identity endpoint is local to App Service: "
-                     "restart the app; if it persists, turn the identity off "
-                     "and on again."
-                   : "Check network access to the identity service "
-                     "(login.microsoftonline.com, or AZURE_AUTHORITY_HOST) "
-                     "and any proxy settings.");
+          "The identity endpoint could not be reached. %s", msg);
+      fmt(out->fix, sizeof(out->fix), "%s",
+          cfg->identity.on_app_service
+              ? "The managed identity endpoint is local to App Service: "
+                "restart the app; if it persists, turn the identity off "
+                "and on again."
+              : "Check network access to the identity service "
+                "(login.microsoftonline.com, or AZURE_AUTHORITY_HOST) "
+                "and any proxy settings.");
       return;
     }
     out->code = "VaultUnreachable";
     out->title = "Could not reach the vault";
     fmt(out->detail, sizeof(out->detail), "%s could not be reached. %s",
-             cfg->vault_url, msg);
-    fmt(out->fix, sizeof(out->fix),
-             "%s",
-             rc == MSIKV_ERR_TLS
-                 ? "The vault's certificate was not trusted. With a private "
-                   "CA, set SSL_CERT_FILE to its bundle."
-                 : "Check KEY_VAULT_URL (the name resolves, the vault "
-                   "exists), and that the vault accepts this network "
-                   "(Key Vault > Networking: firewall, private endpoint).");
+        cfg->vault_url, msg);
+    fmt(out->fix, sizeof(out->fix), "%s",
+        rc == MSIKV_ERR_TLS
+            ? "The vault's certificate was not trusted. With a private "
+              "CA, set SSL_CERT_FILE to its bundle."
+            : "Check KEY_VAULT_URL (the name resolves, the vault "
+              "exists), and that the vault accepts this network "
+              "(Key Vault > Networking: firewall, private endpoint).");
     return;
   case MSIKV_ERR_AUTH:
     out->status = 500;
     out->code = "AuthenticationFailed";
     out->title = "The identity service refused to issue a token";
     fmt(out->detail, sizeof(out->detail), "%s", msg);
-    fmt(out->fix, sizeof(out->fix),
-             "%s",
-             cfg->identity.on_app_service
-                 ? "Check the managed identity (and AZURE_CLIENT_ID for a "
-                   "user-assigned one), then restart the app."
-                 : "Check AZURE_TENANT_ID, AZURE_CLIENT_ID and "
-                   "AZURE_CLIENT_SECRET; client secrets expire: create a new "
-                   "one with `az ad app credential reset`.");
+    fmt(out->fix, sizeof(out->fix), "%s",
+        cfg->identity.on_app_service
+            ? "Check the managed identity (and AZURE_CLIENT_ID for a "
+              "user-assigned one), then restart the app."
+            : "Check AZURE_TENANT_ID, AZURE_CLIENT_ID and "
+              "AZURE_CLIENT_SECRET; client secrets expire: create a new "
+              "one with `az ad app credential reset`.");
     return;
   case MSIKV_ERR_INSECURE:
     out->status = 500;
     out->code = "InsecureVaultUrl";
     out->title = "Refused to send a token over plain http";
     fmt(out->detail, sizeof(out->detail), "%s", msg);
-    fmt(out->fix, sizeof(out->fix),
-             "Use an https:// KEY_VAULT_URL.");
+    fmt(out->fix, sizeof(out->fix), "Use an https:// KEY_VAULT_URL.");
     return;
   default:
     out->status = rc == MSIKV_ERR_HTTP ? 502 : 500;
     out->code = rc == MSIKV_ERR_HTTP ? "KeyVaultError" : "InternalError";
     out->title = "Could not read the secret";
-    fmt(out->detail, sizeof(out->detail), "%s: %s",
-             msikv_result_str(rc), msg);
+    fmt(out->detail, sizeof(out->detail), "%s: %s", msikv_result_str(rc), msg);
     fmt(out->fix, sizeof(out->fix),
-             "Check the app's log (LOG_LEVEL=debug shows each step) and "
-             "KEY_VAULT_URL.");
+        "Check the app's log (LOG_LEVEL=debug shows each step) and "
+        "KEY_VAULT_URL.");
     return;
   }
 }
@@ -300,8 +292,7 @@ static msikv_result json_field(msikv_buf *b, const char *name,
   return rc;
 }
 
-static msikv_result render_failure_page(app_state *app,
-                                        const app_request *req,
+static msikv_result render_failure_page(app_state *app, const app_request *req,
                                         const app_failure *f,
                                         const app_fetched *info,
                                         app_response *resp) {
@@ -309,8 +300,8 @@ static msikv_result render_failure_page(app_state *app,
   msikv_buf *b = &resp->body;
   resp->status = f->status;
   resp->retry_after_s = f->retry_after_s;
-  const char *cred = (info && info->credential) ? info->credential
-                                                : app->credential_name;
+  const char *cred =
+      (info && info->credential) ? info->credential : app->credential_name;
   const char *principal = info ? info->principal : NULL;
   msikv_result rc;
   if (wants_json(req)) {
@@ -497,8 +488,7 @@ static msikv_result handle_root(app_state *app, const app_request *req,
   }
   if (!app->cache) {
     app_fetched info = {NULL, NULL, NULL, NULL, NULL, APP_STAGE_CREDENTIAL};
-    app_explain_failure(app->config, app->setup_rc, &app->setup_err, &info,
-                        &f);
+    app_explain_failure(app->config, app->setup_rc, &app->setup_err, &info, &f);
     return render_failure_page(app, req, &f, NULL, resp);
   }
   app_cache_result r;
@@ -551,9 +541,9 @@ void app_handle(app_state *app, const app_request *req, app_response *resp) {
                              strcmp(req->method, "HEAD") == 0);
   if (resp->route == APP_ROUTE_OTHER) {
     resp->status = 404;
-    rc = msikv_buf_append_str(&resp->body,
-                              "Not found. Routes: / /ping /healthz "
-                              "/metrics\n");
+    rc =
+        msikv_buf_append_str(&resp->body, "Not found. Routes: / /ping /healthz "
+                                          "/metrics\n");
   } else if (!get) {
     resp->status = 405;
     resp->allow = "GET, HEAD";

@@ -42,10 +42,10 @@ void app_response_free(app_response *resp);
 /** What the handlers work with; the caller owns every member. */
 typedef struct app_state {
   const app_config *config;
-  app_cache *cache;       /**< NULL when setup failed (see setup_rc). */
-  app_metrics *metrics;   /**< May be NULL. */
+  app_cache *cache;            /**< NULL when setup failed (see setup_rc). */
+  app_metrics *metrics;        /**< May be NULL. */
   const char *credential_name; /**< For pages; may be NULL. */
-  msikv_result setup_rc;  /**< Why there is no cache (credential creation). */
+  msikv_result setup_rc; /**< Why there is no cache (credential creation). */
   msikv_error setup_err;
 } app_state;
 
@@ -58,8 +58,8 @@ void app_handle(app_state *app, const app_request *req, app_response *resp);
 /** What went wrong and how to fix it, for a failure page. */
 typedef struct app_failure {
   int status;
-  const char *code;   /**< Static: "AccessDenied", "SecretNotFound", ... */
-  const char *title;  /**< Static. */
+  const char *code;  /**< Static: "AccessDenied", "SecretNotFound", ... */
+  const char *title; /**< Static. */
   char detail[1400];
   char fix[1400];
   int retry_after_s;

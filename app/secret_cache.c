@@ -15,13 +15,13 @@ struct app_cache {
   app_fetched entry;
   int64_t entry_at_ms;
   bool refreshing;
-  uint64_t generation;      /* Counts finished refreshes. */
-  bool last_ok;             /* How the last refresh ended. */
-  bool failed_since_entry;  /* A refresh failed after the entry was stored. */
+  uint64_t generation;     /* Counts finished refreshes. */
+  bool last_ok;            /* How the last refresh ended. */
+  bool failed_since_entry; /* A refresh failed after the entry was stored. */
   int64_t last_fail_at_ms;
   msikv_result last_rc;
   msikv_error last_err;
-  app_fetched last_fail;    /* Credential/principal/stage of the failure. */
+  app_fetched last_fail; /* Credential/principal/stage of the failure. */
   app_cache_stats stats;
 };
 
@@ -241,10 +241,9 @@ msikv_result app_cache_get(app_cache *c, app_cache_result *out,
   }
   if (c->refreshing) {
     if (usable_while_refreshing(c, now)) {
-      rc = serve_entry(c,
-                       c->failed_since_entry ? APP_CACHE_STALE
-                                             : APP_CACHE_REFRESHING,
-                       out);
+      rc = serve_entry(
+          c, c->failed_since_entry ? APP_CACHE_STALE : APP_CACHE_REFRESHING,
+          out);
       goto out;
     }
     uint64_t gen = c->generation;

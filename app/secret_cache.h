@@ -62,9 +62,9 @@ typedef struct app_secret_source {
 } app_secret_source;
 
 typedef struct app_cache_options {
-  int64_t ttl_ms;    /**< Fresh for this long; 0 disables the cache. */
-  int64_t stale_ms;  /**< Serve stale this long past expiry; 0 = never. */
-  int64_t retry_ms;  /**< Wait between refresh attempts while stale. */
+  int64_t ttl_ms;   /**< Fresh for this long; 0 disables the cache. */
+  int64_t stale_ms; /**< Serve stale this long past expiry; 0 = never. */
+  int64_t retry_ms; /**< Wait between refresh attempts while stale. */
   const msikv_clock *clock; /**< NULL = system clock. Borrowed. */
 } app_cache_options;
 
@@ -84,9 +84,9 @@ const char *app_cache_outcome_name(app_cache_outcome outcome);
 /** What app_cache_get() hands back: an owned copy. */
 typedef struct app_cache_result {
   app_fetched data;
-  int64_t fetched_at_ms;   /**< When the value was fetched (epoch ms). */
+  int64_t fetched_at_ms; /**< When the value was fetched (epoch ms). */
   app_cache_outcome outcome;
-  msikv_result stale_rc;   /**< For STALE: why the refresh failed. */
+  msikv_result stale_rc; /**< For STALE: why the refresh failed. */
   msikv_error stale_err;
 } app_cache_result;
 
@@ -94,11 +94,11 @@ void app_cache_result_clear(app_cache_result *r);
 
 /** Counters since creation. */
 typedef struct app_cache_stats {
-  uint64_t hits;       /**< Served from cache (fresh or while refreshing). */
-  uint64_t misses;     /**< Calls that had to wait for the source. */
-  uint64_t stale;      /**< Served stale after a failed refresh. */
-  uint64_t fetches;    /**< Calls to the source. */
-  uint64_t errors;     /**< Failed calls to the source. */
+  uint64_t hits;    /**< Served from cache (fresh or while refreshing). */
+  uint64_t misses;  /**< Calls that had to wait for the source. */
+  uint64_t stale;   /**< Served stale after a failed refresh. */
+  uint64_t fetches; /**< Calls to the source. */
+  uint64_t errors;  /**< Failed calls to the source. */
 } app_cache_stats;
 
 typedef struct app_cache app_cache;

@@ -33,7 +33,9 @@ static double elapsed_s(const struct timespec *start) {
          (double)(now.tv_nsec - start->tv_nsec) / 1e9;
 }
 
-static void free_body(void *cls) { msikv_secret_free(cls); }
+static void free_body(void *cls) {
+  msikv_secret_free(cls);
+}
 
 /* Copies @p in for a log line: printable ASCII only, at most n-1 bytes. */
 static void log_safe(const char *in, char *out, size_t n) {
@@ -67,8 +69,7 @@ static void add_header(struct MHD_Response *r, const char *name,
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
                                   const char *url, const char *method,
-                                  const char *version,
-                                  const char *upload_data,
+                                  const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **req_cls) {
   app_server *s = cls;
   (void)version;
@@ -140,8 +141,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
   return ret;
 }
 
-static void on_completed(void *cls, struct MHD_Connection *conn,
-                         void **req_cls, enum MHD_RequestTerminationCode toe) {
+static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+                         enum MHD_RequestTerminationCode toe) {
   app_server *s = cls;
   (void)conn;
   (void)toe;
@@ -204,8 +205,8 @@ msikv_result app_server_start(app_state *app, const app_server_options *opts,
   unsigned int threads = opts->threads > 1 ? (unsigned)opts->threads : 0;
   s->daemon = MHD_start_daemon(
       flags, (uint16_t)opts->port, NULL, NULL, on_request, s,
-      MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
-      MHD_OPTION_THREAD_POOL_SIZE, threads,
+      MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_SOCK_ADDR,
+      ai->ai_addr, MHD_OPTION_THREAD_POOL_SIZE, threads,
       MHD_OPTION_CONNECTION_LIMIT, (unsigned)opts->max_connections,
       MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)opts->connection_timeout_s,
       MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
@@ -232,7 +233,9 @@ out:
   return rc;
 }
 
-int app_server_port(const app_server *s) { return s->port; }
+int app_server_port(const app_server *s) {
+  return s->port;
+}
 
 void app_server_stop(app_server *s, int64_t drain_ms) {
   if (!s)

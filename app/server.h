@@ -12,11 +12,11 @@
 #include "routes.h"
 
 typedef struct app_server_options {
-  const char *host;          /**< Address to bind: "127.0.0.1", "0.0.0.0"... */
-  int port;                  /**< 0 picks a free port. */
-  int threads;               /**< Worker threads (a pool when > 1). */
-  int max_connections;       /**< Connections beyond this are refused. */
-  int connection_timeout_s;  /**< Idle connections are closed after this. */
+  const char *host;         /**< Address to bind: "127.0.0.1", "0.0.0.0"... */
+  int port;                 /**< 0 picks a free port. */
+  int threads;              /**< Worker threads (a pool when > 1). */
+  int max_connections;      /**< Connections beyond this are refused. */
+  int connection_timeout_s; /**< Idle connections are closed after this. */
 } app_server_options;
 
 typedef struct app_server app_server;

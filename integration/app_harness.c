@@ -58,8 +58,7 @@ char *it_webapp_log(const it_webapp *w) {
   return s ? s : strdup("");
 }
 
-int it_webapp_start(const it_mock *m, const char *const *extra,
-                    it_webapp *w) {
+int it_webapp_start(const it_mock *m, const char *const *extra, it_webapp *w) {
   memset(w, 0, sizeof(*w));
   char bin[4096], port_file[4096], port_kv[4200];
   it_runfile("app/webapp", bin, sizeof(bin));
@@ -171,6 +170,51 @@ double it_webapp_metric(const it_webapp *w, const char *name) {
   }
   it_http_free(&r);
   return v;
+}
+
+bool it_target_azure(void) {
+  const char *t = getenv("MSIKV_TEST_TARGET");
+  return t && strcmp(t, "azure") == 0;
+}
+
+int it_webapp_start_azure(it_webapp *w) {
+  static const char *const pass[] = {"KEY_VAULT_URL",
+                                     "KEY_VAULT_URI",
+                                     "SECRET_NAME",
+                                     "AZURE_TENANT_ID",
+                                     "AZURE_CLIENT_ID",
+                                     "AZURE_CLIENT_SECRET",
+                                     "AZURE_AUTHORITY_HOST",
+                                     "IDENTITY_ENDPOINT",
+                                     "IDENTITY_HEADER",
+                                     "MSI_ENDPOINT",
+                                     "MSI_SECRET",
+                                     "APPSETTING_WEBSITE_SITE_NAME",
+                                     "SSL_CERT_FILE",
+                                     "CURL_CA_BUNDLE",
+                                     "HTTPS_PROXY",
+                                     "NO_PROXY",
+                                     NULL};
+  char *vars[32];
+  const char *extra[33];
+  size_t n = 0;
+  for (size_t i = 0; pass[i] && n < 32; i++) {
+    const char *v = getenv(pass[i]);
+    if (!v)
+      continue;
+    size_t len = strlen(pass[i]) + strlen(v) + 2;
+    vars[n] = malloc(len);
+    if (!vars[n])
+      break;
+    snprintf(vars[n], len, "%s=%s", pass[i], v);
+    extra[n] = vars[n];
+    n++;
+  }
+  extra[n] = NULL;
+  int rc = it_webapp_start(NULL, extra, w);
+  for (size_t i = 0; i < n; i++)
+    free(vars[i]);
+  return rc;
 }
 
 long it_kv_set_secret(const it_mock *m, const char *name, const char *value) {

@@ -42,6 +42,17 @@ double it_webapp_metric(const it_webapp *w, const char *name);
 /** @return an owned copy of the web app's log so far (free()). */
 char *it_webapp_log(const it_webapp *w);
 
+/** @return true when MSIKV_TEST_TARGET=azure: run against real Azure. */
+bool it_target_azure(void);
+
+/**
+ * Starts the web app against real Azure: passes through KEY_VAULT_URL,
+ * KEY_VAULT_URI, SECRET_NAME, the AZURE_*, IDENTITY_*, MSI_* variables,
+ * APPSETTING_WEBSITE_SITE_NAME, SSL_CERT_FILE, CURL_CA_BUNDLE and the proxy
+ * variables from this process's environment.
+ */
+int it_webapp_start_azure(it_webapp *w);
+
 /** Sets secret @p name to @p value in the mock's "demo" vault, as the
  * developer service principal. @return the HTTP status. */
 long it_kv_set_secret(const it_mock *m, const char *name, const char *value);

@@ -91,8 +91,8 @@ static void test_app_cache_get_ttlZero_fetchesEveryTime(void **state) {
   destroy(f);
 }
 
-static void test_app_cache_get_coldFailure_returnsErrorAndPrincipal(
-    void **state) {
+static void
+test_app_cache_get_coldFailure_returnsErrorAndPrincipal(void **state) {
   (void)state;
   fixture *f = make(1000, 60000, 5000);
   f->source.stage = APP_STAGE_VAULT;
@@ -104,8 +104,7 @@ static void test_app_cache_get_coldFailure_returnsErrorAndPrincipal(
   msikv_error_clear(&err);
   assert_int_equal(app_cache_get(f->cache, &r, &err), MSIKV_ERR_FORBIDDEN);
   assert_null(r.data.value);
-  assert_string_equal(r.data.principal,
-                      "11111111-2222-3333-4444-555555555555");
+  assert_string_equal(r.data.principal, "11111111-2222-3333-4444-555555555555");
   assert_int_equal(r.data.stage, APP_STAGE_VAULT);
   assert_string_equal(err.message, "caller is not authorized");
   app_cache_result_clear(&r);
@@ -205,8 +204,7 @@ static void test_app_cache_get_coldConcurrent_singleFetch(void **state) {
   fake_source_wait_blocked(&f->source, 1);
   for (int i = 1; i < 4; i++) {
     g[i].f = f;
-    assert_int_equal(pthread_create(&g[i].thread, NULL, getter_run, &g[i]),
-                     0);
+    assert_int_equal(pthread_create(&g[i].thread, NULL, getter_run, &g[i]), 0);
   }
   /* Give the waiters time to queue behind the refresh. */
   struct timespec ts = {0, 50 * 1000 * 1000};
@@ -268,8 +266,7 @@ int main(void) {
       cmocka_unit_test(test_app_cache_get_warm_noSecondFetch),
       cmocka_unit_test(test_app_cache_get_afterTtl_picksUpRotation),
       cmocka_unit_test(test_app_cache_get_ttlZero_fetchesEveryTime),
-      cmocka_unit_test(
-          test_app_cache_get_coldFailure_returnsErrorAndPrincipal),
+      cmocka_unit_test(test_app_cache_get_coldFailure_returnsErrorAndPrincipal),
       cmocka_unit_test(test_app_cache_get_outage_servesStaleThenFails),
       cmocka_unit_test(test_app_cache_get_staleZero_failsAtExpiry),
       cmocka_unit_test(test_app_cache_get_coldConcurrent_singleFetch),

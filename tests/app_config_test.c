@@ -48,21 +48,36 @@ static void test_app_config_load_empty_defaults(void **state) {
 
 static void test_app_config_load_all_parsed(void **state) {
   (void)state;
-  const char *env[] = {"HOST", "0.0.0.0",
-                       "PORT", "8081",
-                       "WEBSITES_PORT", "9000",
-                       "KEY_VAULT_URL", "https://demo.vault.azure.net",
-                       "KEY_VAULT_URI", "https://other.vault.azure.net",
-                       "SECRET_NAME", "db-password",
-                       "SECRET_CACHE_TTL", "0",
-                       "SECRET_STALE_TTL", "60",
-                       "SECRET_DISPLAY", "masked",
-                       "LOG_LEVEL", "debug",
-                       "WEBAPP_THREADS", "8",
-                       "WEBAPP_MAX_CONNECTIONS", "100",
-                       "WEBAPP_CONNECTION_TIMEOUT", "5",
-                       "IDENTITY_ENDPOINT", "http://127.0.0.1:41000/msi",
-                       "IDENTITY_HEADER", "x",
+  const char *env[] = {"HOST",
+                       "0.0.0.0",
+                       "PORT",
+                       "8081",
+                       "WEBSITES_PORT",
+                       "9000",
+                       "KEY_VAULT_URL",
+                       "https://demo.vault.azure.net",
+                       "KEY_VAULT_URI",
+                       "https://other.vault.azure.net",
+                       "SECRET_NAME",
+                       "db-password",
+                       "SECRET_CACHE_TTL",
+                       "0",
+                       "SECRET_STALE_TTL",
+                       "60",
+                       "SECRET_DISPLAY",
+                       "masked",
+                       "LOG_LEVEL",
+                       "debug",
+                       "WEBAPP_THREADS",
+                       "8",
+                       "WEBAPP_MAX_CONNECTIONS",
+                       "100",
+                       "WEBAPP_CONNECTION_TIMEOUT",
+                       "5",
+                       "IDENTITY_ENDPOINT",
+                       "http://127.0.0.1:41000/msi",
+                       "IDENTITY_HEADER",
+                       "x",
                        NULL};
   app_config cfg;
   msikv_error err;
@@ -88,8 +103,13 @@ static void test_app_config_load_all_parsed(void **state) {
 
 static void test_app_config_load_websitesPortAndUri_used(void **state) {
   (void)state;
-  const char *env[] = {"PORT", "", "WEBSITES_PORT", "9000", "KEY_VAULT_URI",
-                       "https://demo.vault.azure.net/", NULL};
+  const char *env[] = {"PORT",
+                       "",
+                       "WEBSITES_PORT",
+                       "9000",
+                       "KEY_VAULT_URI",
+                       "https://demo.vault.azure.net/",
+                       NULL};
   app_config cfg;
   msikv_error err;
   assert_int_equal(load(env, &cfg, &err), MSIKV_OK);
@@ -119,8 +139,7 @@ typedef struct bad_case {
   const char *expect; /* A substring of the message. */
 } bad_case;
 
-static void test_app_config_load_badValues_configErrorNamingVar(
-    void **state) {
+static void test_app_config_load_badValues_configErrorNamingVar(void **state) {
   (void)state;
   const bad_case cases[] = {
       {"PORT", "80a", "PORT=\"80a\" is not a valid port"},
@@ -151,8 +170,7 @@ static void test_app_config_load_badValues_configErrorNamingVar(
   }
 }
 
-static void test_app_config_load_logLevelCaseInsensitive_parsed(
-    void **state) {
+static void test_app_config_load_logLevelCaseInsensitive_parsed(void **state) {
   (void)state;
   const char *env[] = {"LOG_LEVEL", "WARN", NULL};
   app_config cfg;

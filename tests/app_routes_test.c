@@ -35,8 +35,8 @@ static const char *fake_getenv(void *ctx, const char *name) {
 
 static fixture *make_env(const char *const *env, const char *value) {
   fixture *f = test_calloc(1, sizeof(*f));
-  assert_int_equal(
-      app_config_load(fake_getenv, (void *)env, &f->cfg, NULL), MSIKV_OK);
+  assert_int_equal(app_config_load(fake_getenv, (void *)env, &f->cfg, NULL),
+                   MSIKV_OK);
   fake_clock_init(&f->clock, T0);
   fake_source_init(&f->source, value);
   assert_int_equal(app_metrics_new(&f->metrics), MSIKV_OK);
@@ -51,10 +51,12 @@ static fixture *make_env(const char *const *env, const char *value) {
   return f;
 }
 
-static const char *const kVaultEnv[] = {
-    "KEY_VAULT_URL", "https://demo.vault.azure.net", NULL};
+static const char *const kVaultEnv[] = {"KEY_VAULT_URL",
+                                        "https://demo.vault.azure.net", NULL};
 
-static fixture *make(const char *value) { return make_env(kVaultEnv, value); }
+static fixture *make(const char *value) {
+  return make_env(kVaultEnv, value);
+}
 
 static void destroy(fixture *f) {
   app_response_free(&f->resp);
@@ -117,7 +119,8 @@ static void test_app_handle_root_showsSecretPage(void **state) {
   assert_contains(body, "<dt>Version</dt><dd>v1</dd>");
   assert_contains(body, "<dt>Credential</dt><dd>FakeCredential</dd>");
   assert_contains(body, PRINCIPAL " (object id)");
-  assert_contains(body, "<dt>Fetched</dt><dd>2025-12-04T16:00:00Z (cache: miss)");
+  assert_contains(body,
+                  "<dt>Fetched</dt><dd>2025-12-04T16:00:00Z (cache: miss)");
   assert_lacks(body, "id=\"stale\"");
   /* A warm cache: no second fetch. */
   body = get(f, "GET", "/", NULL);
@@ -161,8 +164,7 @@ static void test_app_handle_root_json_sameData(void **state) {
   fixture *f = make("a\"b<c>\n");
   const char *body = get(f, "GET", "/", "application/json");
   assert_int_equal(f->resp.status, 200);
-  assert_string_equal(f->resp.content_type,
-                      "application/json; charset=utf-8");
+  assert_string_equal(f->resp.content_type, "application/json; charset=utf-8");
   assert_lacks(body, "<");
   cJSON *j = cJSON_Parse(body);
   assert_non_null(j);
@@ -285,8 +287,8 @@ static void test_app_handle_root_noVaultUrl_500SaysSetIt(void **state) {
   destroy(f);
 }
 
-static void test_app_handle_root_miNotEnabled_503ListsMissingVars(
-    void **state) {
+static void
+test_app_handle_root_miNotEnabled_503ListsMissingVars(void **state) {
   (void)state;
   const char *env[] = {"KEY_VAULT_URL", "https://demo.vault.azure.net",
                        "APPSETTING_WEBSITE_SITE_NAME", "mysite", NULL};
@@ -305,8 +307,7 @@ static void test_app_handle_root_miNotEnabled_503ListsMissingVars(
   destroy(f);
 }
 
-static void test_app_handle_root_noCredential_503ListsAzureVars(
-    void **state) {
+static void test_app_handle_root_noCredential_503ListsAzureVars(void **state) {
   (void)state;
   const char *env[] = {"KEY_VAULT_URL", "https://demo.vault.azure.net",
                        "AZURE_TENANT_ID", "t", NULL};

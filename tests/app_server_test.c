@@ -40,8 +40,7 @@ static const char *fake_getenv(void *ctx, const char *name) {
 
 static fixture *start(int timeout_s) {
   fixture *f = test_calloc(1, sizeof(*f));
-  assert_int_equal(app_config_load(fake_getenv, NULL, &f->cfg, NULL),
-                   MSIKV_OK);
+  assert_int_equal(app_config_load(fake_getenv, NULL, &f->cfg, NULL), MSIKV_OK);
   fake_source_init(&f->source, "<b>s3cr3t</b>");
   assert_int_equal(app_metrics_new(&f->metrics), MSIKV_OK);
   app_secret_source seam = fake_source_seam(&f->source);
@@ -106,8 +105,8 @@ static void test_app_server_root_escapedPageNoStore(void **state) {
   msikv_http_response resp;
   fetch(f, "GET", "/", NULL, &resp);
   assert_int_equal(resp.status, 200);
-  assert_non_null(strstr(resp.body.data,
-                         "My secret value is &lt;b&gt;s3cr3t&lt;/b&gt;"));
+  assert_non_null(
+      strstr(resp.body.data, "My secret value is &lt;b&gt;s3cr3t&lt;/b&gt;"));
   assert_string_equal(msikv_http_response_header(&resp, "cache-control"),
                       "no-store");
   assert_non_null(
@@ -128,8 +127,7 @@ static void test_app_server_postAndHead_handled(void **state) {
   msikv_http_response resp;
   fetch(f, "DELETE", "/", NULL, &resp);
   assert_int_equal(resp.status, 405);
-  assert_string_equal(msikv_http_response_header(&resp, "allow"),
-                      "GET, HEAD");
+  assert_string_equal(msikv_http_response_header(&resp, "allow"), "GET, HEAD");
   msikv_http_response_free(&resp);
   fetch(f, "GET", "/nope", NULL, &resp);
   assert_int_equal(resp.status, 404);

@@ -19,17 +19,17 @@ typedef struct fake_source {
   pthread_mutex_t lock;
   pthread_cond_t cond;
   int calls;
-  msikv_result rc;            /**< What the next fetches return. */
-  app_fail_stage stage;       /**< Stage reported on failure. */
+  msikv_result rc;      /**< What the next fetches return. */
+  app_fail_stage stage; /**< Stage reported on failure. */
   char value[512];
   char version[64];
   char message[256];
-  bool gate_closed;           /**< Fetches block until fake_source_open(). */
-  int blocked;                /**< Fetches waiting at the gate. */
+  bool gate_closed; /**< Fetches block until fake_source_open(). */
+  int blocked;      /**< Fetches waiting at the gate. */
 } fake_source;
 
 static inline msikv_result fake_source_fetch(void *ctx, app_fetched *out,
-                                      msikv_error *err) {
+                                             msikv_error *err) {
   fake_source *fs = ctx;
   pthread_mutex_lock(&fs->lock);
   fs->calls++;
@@ -72,7 +72,7 @@ static inline app_secret_source fake_source_seam(fake_source *fs) {
 }
 
 static inline void fake_source_set(fake_source *fs, msikv_result rc,
-                            const char *value, const char *version) {
+                                   const char *value, const char *version) {
   pthread_mutex_lock(&fs->lock);
   fs->rc = rc;
   if (value)
