@@ -58,6 +58,21 @@ msikv_result app_fetched_copy(const app_fetched *src, app_fetched *dst) {
   return MSIKV_OK;
 }
 
+bool app_result_is_outage(msikv_result rc) {
+  switch (rc) {
+  case MSIKV_ERR_FORBIDDEN:
+  case MSIKV_ERR_NOT_FOUND:
+  case MSIKV_ERR_AUTH:
+  case MSIKV_ERR_CONFIG:
+  case MSIKV_ERR_ARG:
+  case MSIKV_ERR_INSECURE:
+  case MSIKV_ERR_UNSUPPORTED:
+    return false;
+  default:
+    return true;
+  }
+}
+
 app_cache_options app_cache_options_default(void) {
   app_cache_options o = {300 * 1000, 3600 * 1000, 5000, NULL};
   return o;
@@ -216,8 +231,16 @@ static void refresh(app_cache *c) {
     c->last_rc = rc;
     c->last_err = err;
     c->last_fail_at_ms = now;
-    c->failed_since_entry = c->has_entry;
     c->last_ok = false;
+    if (app_result_is_outage(rc)) {
+      c->failed_since_entry = c->has_entry;
+    } else {
+      /* Key Vault gave a definite answer (access revoked, secret deleted):
+       * the old value must not be shown any more. */
+      app_fetched_clear(&c->entry);
+      c->has_entry = false;
+      c->failed_since_entry = false;
+    }
   }
   c->refreshing = false;
   c->generation++;

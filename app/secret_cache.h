@@ -6,10 +6,11 @@
  * The cache keeps the last good value for ttl_ms. When it expires, exactly
  * one request refreshes it (single flight) while the others keep getting the
  * cached value (for up to one more TTL, or the stale period if longer). If
- * the refresh fails, the last good value is served, marked
- * stale, for up to stale_ms past its expiry; refreshes are then retried at
- * most every retry_ms. With ttl_ms == 0 there is no cache: every call asks
- * the source.
+ * the refresh fails with an outage (app_result_is_outage()), the last good
+ * value is served, marked stale, for up to stale_ms past its expiry;
+ * refreshes are then retried at most every retry_ms. A definite answer
+ * (403, 404, 401) drops the cached value. With ttl_ms == 0 there is no
+ * cache: every call asks the source.
  */
 #ifndef MSIKV_APP_SECRET_CACHE_H
 #define MSIKV_APP_SECRET_CACHE_H
@@ -42,6 +43,14 @@ typedef struct app_fetched {
   const char *principal_kind; /**< Static: "object id", "app id" or NULL. */
   app_fail_stage stage;       /**< On failure only. */
 } app_fetched;
+
+/**
+ * @return true for failures worth riding out with a stale value (network,
+ * timeouts, throttling, 5xx, identity endpoint unavailable); false for a
+ * definite answer (403, 404, 401, bad configuration), after which the cached
+ * value is dropped.
+ */
+bool app_result_is_outage(msikv_result rc);
 
 /** Frees and empties @p f (the value zeroed). NULL-safe. */
 void app_fetched_clear(app_fetched *f);

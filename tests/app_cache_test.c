@@ -175,6 +175,35 @@ static void test_app_cache_get_staleZero_failsAtExpiry(void **state) {
   destroy(f);
 }
 
+static void test_app_cache_get_revokedAccess_dropsValue(void **state) {
+  (void)state;
+  fixture *f = make(1000, 60000, 2000);
+  assert_int_equal(get_ok(f, "v1-value"), APP_CACHE_MISS);
+  fake_source_set(&f->source, MSIKV_ERR_FORBIDDEN, NULL, NULL);
+  fake_clock_advance(&f->clock, 1000);
+  app_cache_result r;
+  assert_int_equal(app_cache_get(f->cache, &r, NULL), MSIKV_ERR_FORBIDDEN);
+  assert_null(r.data.value);
+  app_cache_result_clear(&r);
+  /* No stale value comes back later either. */
+  assert_int_equal(app_cache_get(f->cache, &r, NULL), MSIKV_ERR_FORBIDDEN);
+  app_cache_result_clear(&r);
+  assert_int_equal(fake_source_calls(&f->source), 3);
+  destroy(f);
+}
+
+static void test_app_result_is_outage_classified(void **state) {
+  (void)state;
+  assert_true(app_result_is_outage(MSIKV_ERR_TRANSPORT));
+  assert_true(app_result_is_outage(MSIKV_ERR_TIMEOUT));
+  assert_true(app_result_is_outage(MSIKV_ERR_THROTTLED));
+  assert_true(app_result_is_outage(MSIKV_ERR_HTTP));
+  assert_true(app_result_is_outage(MSIKV_ERR_UNAVAILABLE));
+  assert_false(app_result_is_outage(MSIKV_ERR_FORBIDDEN));
+  assert_false(app_result_is_outage(MSIKV_ERR_NOT_FOUND));
+  assert_false(app_result_is_outage(MSIKV_ERR_AUTH));
+}
+
 typedef struct getter {
   fixture *f;
   pthread_t thread;
@@ -269,6 +298,8 @@ int main(void) {
       cmocka_unit_test(test_app_cache_get_coldFailure_returnsErrorAndPrincipal),
       cmocka_unit_test(test_app_cache_get_outage_servesStaleThenFails),
       cmocka_unit_test(test_app_cache_get_staleZero_failsAtExpiry),
+      cmocka_unit_test(test_app_cache_get_revokedAccess_dropsValue),
+      cmocka_unit_test(test_app_result_is_outage_classified),
       cmocka_unit_test(test_app_cache_get_coldConcurrent_singleFetch),
       cmocka_unit_test(test_app_cache_get_whileRefreshing_servesCached),
       cmocka_unit_test(test_app_cache_get_oom_returnsNomem),

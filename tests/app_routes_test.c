@@ -12,6 +12,7 @@
 #include "app/routes.h"
 #include "app/testing/fake_source.h"
 #include "fake_clock.h"
+#include "oom.h"
 
 #define T0 1764864000000LL /* 2025-12-04T16:00:00Z */
 #define PRINCIPAL "11111111-2222-3333-4444-555555555555"
@@ -417,6 +418,40 @@ static void test_app_format_time_epoch_iso8601(void **state) {
   assert_string_equal(out, "2025-12-04T16:00:00Z");
 }
 
+static msikv_result oom_pages(void *ctx) {
+  fixture *f = ctx;
+  const char *accepts[] = {NULL, "application/json"};
+  msikv_result rc = MSIKV_OK;
+  for (int i = 0; i < 2; i++) {
+    get(f, "GET", "/", accepts[i]);
+    if (f->resp.status != 200)
+      rc = MSIKV_ERR_NOMEM;
+  }
+  get(f, "GET", "/metrics", NULL);
+  if (f->resp.status != 200)
+    rc = MSIKV_ERR_NOMEM;
+  app_response_free(&f->resp);
+  app_response_init(&f->resp);
+  return rc;
+}
+
+static void test_app_handle_oom_500NoLeak(void **state) {
+  (void)state;
+  /* TTL 0: every page view fetches, so each run allocates the same. */
+  const char *env[] = {"KEY_VAULT_URL", "https://demo.vault.azure.net",
+                       "SECRET_CACHE_TTL", "0", NULL};
+  fixture *f = make_env(env, "s3cr3t");
+  app_response_free(&f->resp);
+  oom_install();
+  app_response_init(&f->resp);
+  size_t n = oom_sweep(oom_pages, f, true);
+  app_response_free(&f->resp);
+  oom_uninstall();
+  app_response_init(&f->resp);
+  assert_true(n > 10);
+  destroy(f);
+}
+
 int main(void) {
   assert_int_equal(msikv_global_init(), MSIKV_OK);
   const struct CMUnitTest tests[] = {
@@ -437,6 +472,7 @@ int main(void) {
       cmocka_unit_test(test_app_handle_unknownPath_404),
       cmocka_unit_test(test_app_handle_post_405WithAllow),
       cmocka_unit_test(test_app_handle_metrics_prometheusText),
+      cmocka_unit_test(test_app_handle_oom_500NoLeak),
       cmocka_unit_test(test_app_html_append_allSpecials_escaped),
       cmocka_unit_test(test_app_json_append_controls_escaped),
       cmocka_unit_test(test_app_mask_describe_lengthAndFingerprint),
