@@ -182,7 +182,7 @@ msikv_result app_config_load(app_getenv_fn getenv_fn, void *ctx,
                            "warn, info or debug",
                            level);
 
-  if ((rc = parse_int(&env, "WEBAPP_THREADS", 1, 256, 4, "threads", &n,
+  if ((rc = parse_int(&env, "WEBAPP_THREADS", 1, 256, 8, "threads", &n,
                       out_err)))
     return rc;
   cfg.threads = (int)n;

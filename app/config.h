@@ -54,7 +54,7 @@ typedef struct app_config {
   int64_t stale_ttl_s;       /**< SECRET_STALE_TTL, default 3600. */
   app_display display;       /**< SECRET_DISPLAY, default full. */
   msikv_log_level log_level; /**< LOG_LEVEL, default info. */
-  int threads;               /**< WEBAPP_THREADS, default 4. */
+  int threads;               /**< WEBAPP_THREADS, default 8. */
   int max_connections;       /**< WEBAPP_MAX_CONNECTIONS, default 256. */
   int connection_timeout_s;  /**< WEBAPP_CONNECTION_TIMEOUT, default 15. */
   char port_file[1024];      /**< WEBAPP_PORT_FILE: write the bound

@@ -117,6 +117,9 @@ int main(int argc, char **argv) {
       co.stale_ms = cfg.stale_ttl_s * 1000;
       if (co.ttl_ms > 0 && co.retry_ms > co.ttl_ms)
         co.retry_ms = co.ttl_ms;
+      /* Keep at least one worker free for /ping, /healthz and /metrics
+       * while a cold fetch is slow. */
+      co.max_waiters = cfg.threads > 2 ? cfg.threads - 2 : 0;
       if (app_cache_new(&seam, &co, &app.cache)) {
         fprintf(stderr, "webapp: out of memory\n");
         goto out;

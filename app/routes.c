@@ -144,6 +144,20 @@ void app_explain_failure(const app_config *cfg, msikv_result rc,
   vault_name(cfg, vault, sizeof(vault));
   const char *principal = (info && info->principal) ? info->principal : NULL;
 
+  if (err && strcmp(err->code, APP_CACHE_BUSY_CODE) == 0) {
+    out->status = 503;
+    out->code = "Busy";
+    out->title = "Still fetching the secret";
+    out->retry_after_s = 1;
+    fmt(out->detail, sizeof(out->detail),
+        "The secret is being fetched from Key Vault and many requests are "
+        "already waiting for it. %s",
+        msg);
+    fmt(out->fix, sizeof(out->fix),
+        "Try again in a moment. If Key Vault is slow or unreachable, check "
+        "the app's log; raising WEBAPP_THREADS lets more requests wait.");
+    return;
+  }
   if (stage == APP_STAGE_CONFIG || !cfg->vault_url[0]) {
     out->status = 500;
     out->code = "KeyVaultUrlNotSet";

@@ -2,6 +2,7 @@
 #include "secret_cache.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "msikv/alloc.h"
@@ -15,6 +16,7 @@ struct app_cache {
   app_fetched entry;
   int64_t entry_at_ms;
   bool refreshing;
+  int waiters;             /* Calls blocked on the refresh in flight. */
   uint64_t generation;     /* Counts finished refreshes. */
   bool last_ok;            /* How the last refresh ended. */
   bool failed_since_entry; /* A refresh failed after the entry was stored. */
@@ -74,7 +76,7 @@ bool app_result_is_outage(msikv_result rc) {
 }
 
 app_cache_options app_cache_options_default(void) {
-  app_cache_options o = {300 * 1000, 3600 * 1000, 5000, NULL};
+  app_cache_options o = {300 * 1000, 3600 * 1000, 5000, NULL, -1};
   return o;
 }
 
@@ -132,6 +134,7 @@ void app_cache_free(app_cache *c) {
 void app_cache_get_stats(app_cache *c, app_cache_stats *out) {
   pthread_mutex_lock(&c->lock);
   *out = c->stats;
+  out->waiting = (uint64_t)c->waiters;
   pthread_mutex_unlock(&c->lock);
 }
 
@@ -269,9 +272,24 @@ msikv_result app_cache_get(app_cache *c, app_cache_result *out,
           out);
       goto out;
     }
+    if (c->opts.max_waiters >= 0 && c->waiters >= c->opts.max_waiters) {
+      c->stats.misses++;
+      out->data.stage = APP_STAGE_VAULT;
+      if (out_err) {
+        msikv_error_clear(out_err);
+        snprintf(out_err->code, sizeof(out_err->code), "%s",
+                 APP_CACHE_BUSY_CODE);
+      }
+      rc = msikv_error_set(out_err, MSIKV_ERR_UNAVAILABLE,
+                           "%d requests are already waiting for Key Vault",
+                           c->waiters);
+      goto out;
+    }
     uint64_t gen = c->generation;
+    c->waiters++;
     while (c->generation == gen)
       pthread_cond_wait(&c->done, &c->lock);
+    c->waiters--;
     if (c->last_ok)
       rc = serve_entry(c, APP_CACHE_MISS, out);
     else

@@ -75,9 +75,17 @@ typedef struct app_cache_options {
   int64_t stale_ms; /**< Serve stale this long past expiry; 0 = never. */
   int64_t retry_ms; /**< Wait between refresh attempts while stale. */
   const msikv_clock *clock; /**< NULL = system clock. Borrowed. */
+  /** With no value to serve, at most this many calls wait for the one
+   * refresh in flight; more get MSIKV_ERR_UNAVAILABLE with code
+   * APP_CACHE_BUSY_CODE at once, so that waiting never takes every worker
+   * thread. Negative = no limit. */
+  int max_waiters;
 } app_cache_options;
 
-/** 300 s TTL, 3600 s stale, 5 s retry, system clock. */
+/** msikv_error::code of the "too many waiting" failure. */
+#define APP_CACHE_BUSY_CODE "AppBusy"
+
+/** 300 s TTL, 3600 s stale, 5 s retry, system clock, no waiter limit. */
 app_cache_options app_cache_options_default(void);
 
 typedef enum app_cache_outcome {
@@ -108,6 +116,7 @@ typedef struct app_cache_stats {
   uint64_t stale;   /**< Served stale after a failed refresh. */
   uint64_t fetches; /**< Calls to the source. */
   uint64_t errors;  /**< Failed calls to the source. */
+  uint64_t waiting; /**< Calls waiting for a refresh right now. */
 } app_cache_stats;
 
 typedef struct app_cache app_cache;

@@ -26,7 +26,7 @@ static fixture *make(int64_t ttl_ms, int64_t stale_ms, int64_t retry_ms) {
   fake_clock_init(&f->clock, T0);
   fake_source_init(&f->source, "v1-value");
   app_secret_source seam = fake_source_seam(&f->source);
-  app_cache_options o = {ttl_ms, stale_ms, retry_ms, &f->clock.clock};
+  app_cache_options o = {ttl_ms, stale_ms, retry_ms, &f->clock.clock, -1};
   assert_int_equal(app_cache_new(&seam, &o, &f->cache), MSIKV_OK);
   return f;
 }
@@ -248,6 +248,47 @@ static void test_app_cache_get_coldConcurrent_singleFetch(void **state) {
   destroy(f);
 }
 
+static void test_app_cache_get_tooManyWaiters_busyAtOnce(void **state) {
+  (void)state;
+  fixture *f = make(1000, 0, 2000);
+  app_cache_free(f->cache);
+  app_secret_source seam = fake_source_seam(&f->source);
+  app_cache_options o = {1000, 0, 2000, &f->clock.clock, 1};
+  assert_int_equal(app_cache_new(&seam, &o, &f->cache), MSIKV_OK);
+  fake_source_close(&f->source);
+  getter g[2];
+  memset(g, 0, sizeof(g));
+  g[0].f = f;
+  g[1].f = f;
+  assert_int_equal(pthread_create(&g[0].thread, NULL, getter_run, &g[0]), 0);
+  fake_source_wait_blocked(&f->source, 1); /* g[0] refreshes. */
+  assert_int_equal(pthread_create(&g[1].thread, NULL, getter_run, &g[1]), 0);
+  /* Wait until g[1] is the one allowed waiter. */
+  for (;;) {
+    app_cache_stats s;
+    app_cache_get_stats(f->cache, &s);
+    if (s.waiting == 1)
+      break;
+    struct timespec ts = {0, 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
+  app_cache_result r;
+  msikv_error err;
+  msikv_error_clear(&err);
+  assert_int_equal(app_cache_get(f->cache, &r, &err), MSIKV_ERR_UNAVAILABLE);
+  assert_string_equal(err.code, APP_CACHE_BUSY_CODE);
+  assert_int_equal(r.data.stage, APP_STAGE_VAULT);
+  app_cache_result_clear(&r);
+  fake_source_open(&f->source);
+  for (int i = 0; i < 2; i++) {
+    pthread_join(g[i].thread, NULL);
+    assert_int_equal(g[i].rc, MSIKV_OK);
+    assert_string_equal(g[i].value, "v1-value");
+  }
+  assert_int_equal(fake_source_calls(&f->source), 1);
+  destroy(f);
+}
+
 static void test_app_cache_get_whileRefreshing_servesCached(void **state) {
   (void)state;
   fixture *f = make(1000, 0, 2000);
@@ -302,6 +343,7 @@ int main(void) {
       cmocka_unit_test(test_app_result_is_outage_classified),
       cmocka_unit_test(test_app_cache_get_coldConcurrent_singleFetch),
       cmocka_unit_test(test_app_cache_get_whileRefreshing_servesCached),
+      cmocka_unit_test(test_app_cache_get_tooManyWaiters_busyAtOnce),
       cmocka_unit_test(test_app_cache_get_oom_returnsNomem),
   };
   return cmocka_run_group_tests_name("app_cache", tests, NULL, NULL);

@@ -40,7 +40,7 @@ static void test_app_config_load_empty_defaults(void **state) {
   assert_int_equal(cfg.stale_ttl_s, 3600);
   assert_int_equal(cfg.display, APP_DISPLAY_FULL);
   assert_int_equal(cfg.log_level, MSIKV_LOG_INFO);
-  assert_int_equal(cfg.threads, 4);
+  assert_int_equal(cfg.threads, 8);
   assert_int_equal(cfg.max_connections, 256);
   assert_int_equal(cfg.connection_timeout_s, 15);
   assert_false(cfg.identity.on_app_service);
@@ -69,7 +69,7 @@ static void test_app_config_load_all_parsed(void **state) {
                        "LOG_LEVEL",
                        "debug",
                        "WEBAPP_THREADS",
-                       "8",
+                       "3",
                        "WEBAPP_MAX_CONNECTIONS",
                        "100",
                        "WEBAPP_CONNECTION_TIMEOUT",
@@ -92,7 +92,7 @@ static void test_app_config_load_all_parsed(void **state) {
   assert_int_equal(cfg.stale_ttl_s, 60);
   assert_int_equal(cfg.display, APP_DISPLAY_MASKED);
   assert_int_equal(cfg.log_level, MSIKV_LOG_DEBUG);
-  assert_int_equal(cfg.threads, 8);
+  assert_int_equal(cfg.threads, 3);
   assert_int_equal(cfg.max_connections, 100);
   assert_int_equal(cfg.connection_timeout_s, 5);
   assert_true(cfg.identity.on_app_service);

@@ -43,7 +43,7 @@ static fixture *make_env(const char *const *env, const char *value) {
   assert_int_equal(app_metrics_new(&f->metrics), MSIKV_OK);
   app_secret_source seam = fake_source_seam(&f->source);
   app_cache_options o = {f->cfg.cache_ttl_s * 1000, f->cfg.stale_ttl_s * 1000,
-                         5000, &f->clock.clock};
+                         5000, &f->clock.clock, -1};
   f->app.config = &f->cfg;
   f->app.metrics = f->metrics;
   f->app.credential_name = "FakeCredential";
@@ -324,6 +324,20 @@ static void test_app_handle_root_noCredential_503ListsAzureVars(void **state) {
   destroy(f);
 }
 
+static void test_app_explain_failure_busy_503RetrySoon(void **state) {
+  (void)state;
+  fixture *f = make("s3cr3t");
+  msikv_error err;
+  msikv_error_clear(&err);
+  snprintf(err.code, sizeof(err.code), "%s", APP_CACHE_BUSY_CODE);
+  app_failure out;
+  app_explain_failure(&f->cfg, MSIKV_ERR_UNAVAILABLE, &err, NULL, &out);
+  assert_int_equal(out.status, 503);
+  assert_string_equal(out.code, "Busy");
+  assert_int_equal(out.retry_after_s, 1);
+  destroy(f);
+}
+
 static void test_app_handle_unknownPath_404(void **state) {
   (void)state;
   fixture *f = make("s3cr3t");
@@ -469,6 +483,7 @@ int main(void) {
       cmocka_unit_test(test_app_handle_root_noVaultUrl_500SaysSetIt),
       cmocka_unit_test(test_app_handle_root_miNotEnabled_503ListsMissingVars),
       cmocka_unit_test(test_app_handle_root_noCredential_503ListsAzureVars),
+      cmocka_unit_test(test_app_explain_failure_busy_503RetrySoon),
       cmocka_unit_test(test_app_handle_unknownPath_404),
       cmocka_unit_test(test_app_handle_post_405WithAllow),
       cmocka_unit_test(test_app_handle_metrics_prometheusText),
