@@ -18,7 +18,8 @@
 /* Counts each HTTP request as a Key Vault call (to the vault's host) or a
  * token call (anything else: identity endpoint, Entra ID). */
 typedef struct counting_ctx {
-  msikv_transport *inner;
+  const msikv_transport *inner;
+  msikv_transport *owned; /* inner, when this source created it. */
   app_metrics *metrics;
   char vault_host[MSIKV_URL_HOST_MAX];
 } counting_ctx;
@@ -181,6 +182,18 @@ out:
 msikv_result app_kv_source_new(const app_config *cfg, app_metrics *metrics,
                                app_kv_source **out_source,
                                msikv_error *out_err) {
+  return app_kv_source_new_opts(cfg, metrics, NULL, out_source, out_err);
+}
+
+msikv_result app_kv_source_new_opts(const app_config *cfg, app_metrics *metrics,
+                                    const app_kv_source_options *opts,
+                                    app_kv_source **out_source,
+                                    msikv_error *out_err) {
+  app_kv_source_options none;
+  memset(&none, 0, sizeof(none));
+  if (!opts)
+    opts = &none;
+  double scale = opts->retry_delay_scale > 0 ? opts->retry_delay_scale : 1.0;
   msikv_result rc;
   msikv_credential *inner = NULL;
   principal_ctx *pctx = NULL;
@@ -194,14 +207,25 @@ msikv_result app_kv_source_new(const app_config *cfg, app_metrics *metrics,
   snprintf(s->count_ctx.vault_host, sizeof(s->count_ctx.vault_host), "%s",
            url.host);
   s->count_ctx.metrics = metrics;
-  if ((rc = msikv_transport_curl_new(NULL, &s->count_ctx.inner, out_err)))
-    goto out;
+  if (opts->transport) {
+    s->count_ctx.inner = opts->transport;
+  } else {
+    if ((rc = msikv_transport_curl_new(NULL, &s->count_ctx.owned, out_err)))
+      goto out;
+    s->count_ctx.inner = s->count_ctx.owned;
+  }
   s->counting.send = counting_send;
   s->counting.destroy = NULL;
   s->counting.ctx = &s->count_ctx;
 
   s->identity_opts = msikv_identity_options_default();
   s->identity_opts.transport = &s->counting;
+  s->identity_opts.clock = opts->clock;
+  s->identity_opts.retry_delay_scale = scale;
+  if (opts->getenv_fn) {
+    s->identity_opts.getenv_fn = opts->getenv_fn;
+    s->identity_opts.getenv_ctx = opts->getenv_ctx;
+  }
   if ((rc = msikv_cred_app_default_new(&s->identity_opts, &inner, out_err)))
     goto out;
   snprintf(s->cred_name, sizeof(s->cred_name), "%s", msikv_cred_name(inner));
@@ -226,6 +250,8 @@ msikv_result app_kv_source_new(const app_config *cfg, app_metrics *metrics,
 
   msikv_kv_client_options ko = msikv_kv_client_options_default();
   ko.transport = &s->counting;
+  ko.clock = opts->clock;
+  ko.retry.delay_scale = scale;
   if ((rc = msikv_kv_client_new(cfg->vault_url, s->cred, &ko, &s->client,
                                 out_err)))
     goto out;
@@ -251,6 +277,6 @@ void app_kv_source_free(app_kv_source *s) {
     return;
   msikv_kv_client_free(s->client);
   msikv_cred_free(s->cred);
-  msikv_transport_free(s->count_ctx.inner);
+  msikv_transport_free(s->count_ctx.owned);
   msikv_free(s);
 }

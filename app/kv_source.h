@@ -14,10 +14,25 @@
 
 #include "config.h"
 #include "metrics.h"
+#include "msikv/clock.h"
+#include "msikv/http.h"
 #include "msikv/result.h"
 #include "secret_cache.h"
 
 typedef struct app_kv_source app_kv_source;
+
+/** Seams for tests; zero/NULL members take the real thing. */
+typedef struct app_kv_source_options {
+  /** Borrowed; NULL = a new libcurl transport (SSL_CERT_FILE honoured). */
+  const msikv_transport *transport;
+  /** Borrowed; NULL = the system clock. */
+  const msikv_clock *clock;
+  /** Environment for the credential; NULL = getenv(). */
+  const char *(*getenv_fn)(void *ctx, const char *name);
+  void *getenv_ctx;
+  /** Multiplies retry delays; 0 means 1.0. */
+  double retry_delay_scale;
+} app_kv_source_options;
 
 /**
  * Builds the transport, the credential and the Key Vault client for
@@ -33,6 +48,12 @@ MSIKV_NODISCARD msikv_result app_kv_source_new(const app_config *cfg,
                                                app_metrics *metrics,
                                                app_kv_source **out_source,
                                                msikv_error *out_err);
+
+/** As app_kv_source_new(), with seams (@p opts may be NULL). */
+MSIKV_NODISCARD msikv_result
+app_kv_source_new_opts(const app_config *cfg, app_metrics *metrics,
+                       const app_kv_source_options *opts,
+                       app_kv_source **out_source, msikv_error *out_err);
 
 /** @return the seam the cache uses; ctx is @p source. */
 app_secret_source app_kv_source_seam(app_kv_source *source);
