@@ -6,7 +6,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <cmocka.h>
 
 #include "fake_clock.h"
@@ -165,30 +167,68 @@ static void test_app_default_site_with_secret_uses_secret(void **state) {
   expect_name(fx, "ClientSecretCredential");
 }
 
+/* Off Azure with no az on PATH, every link of the chain is unavailable. */
+static void hide_az(void) {
+  const char *tmp = getenv("TEST_TMPDIR");
+  char dir[512];
+  snprintf(dir, sizeof(dir), "%s/empty-bin", tmp ? tmp : "/tmp");
+  mkdir(dir, 0700);
+  setenv("PATH", dir, 1);
+}
+
+/* Changed by the default chain (issue 8): nothing configured is no longer
+ * an error at creation (IMDS or the Azure CLI may work); get_token fails
+ * with the chain's message, whose EnvironmentCredential line still lists
+ * the AZURE_* variables set and missing, without their values. */
 static void test_app_default_partial_env_lists_names(void **state) {
   fixture *fx = *state;
+  hide_az();
   env_set(fx, "AZURE_TENANT_ID", "tenant-value");
   env_set(fx, "AZURE_CLIENT_ID", "client-value");
   env_set(fx, "AZURE_CLIENT_SECRET", "");
   msikv_error err;
   assert_int_equal(msikv_cred_app_default_new(&fx->opts, &fx->cred, &err),
-                   MSIKV_ERR_CONFIG);
-  assert_non_null(strstr(err.message,
+                   MSIKV_OK);
+  fake_transport_push_error(&fx->ft, MSIKV_ERR_TRANSPORT); /* IMDS probe */
+  msikv_token tok = {NULL, 0, 0};
+  assert_int_equal(msikv_cred_get_token(fx->cred,
+                                        "https://vault.azure.net/.default",
+                                        NULL, &tok, &err),
+                   MSIKV_ERR_UNAVAILABLE);
+  const char *env_line = strstr(err.message, "\n\tEnvironmentCredential: ");
+  assert_non_null(env_line);
+  size_t env_len = strcspn(env_line + 2, "\n");
+  assert_non_null(strstr(env_line,
                          "set: AZURE_TENANT_ID, AZURE_CLIENT_ID; missing: "
                          "AZURE_CLIENT_SECRET"));
+  assert_true(strstr(env_line, "missing: AZURE_CLIENT_SECRET") <
+              env_line + 2 + env_len);
   assert_null(strstr(err.message, "tenant-value"));
-  assert_null(strstr(err.message, "client-value"));
-  assert_null(fx->cred);
+  char line[1024];
+  snprintf(line, sizeof(line), "%.*s", (int)env_len, env_line + 2);
+  assert_null(strstr(line, "client-value"));
+  assert_non_null(strstr(err.message, "\n\tAzureCliCredential: "));
+  assert_null(tok.token);
 }
 
 static void test_app_default_nothing_set_lists_all(void **state) {
   fixture *fx = *state;
+  hide_az();
   msikv_error err;
   assert_int_equal(msikv_cred_app_default_new(&fx->opts, &fx->cred, &err),
-                   MSIKV_ERR_CONFIG);
+                   MSIKV_OK);
+  assert_string_equal(msikv_cred_name(fx->cred), "DefaultAzureCredential");
+  fake_transport_push_error(&fx->ft, MSIKV_ERR_TRANSPORT);
+  msikv_token tok = {NULL, 0, 0};
+  assert_int_equal(msikv_cred_get_token(fx->cred,
+                                        "https://vault.azure.net/.default",
+                                        NULL, &tok, &err),
+                   MSIKV_ERR_UNAVAILABLE);
   assert_non_null(strstr(err.message, "set: none; missing: AZURE_TENANT_ID, "
                                       "AZURE_CLIENT_ID, AZURE_CLIENT_SECRET"));
-  assert_non_null(strstr(err.message, "IDENTITY_ENDPOINT"));
+  assert_non_null(strstr(err.message, "ManagedIdentityCredential (IMDS): "));
+  assert_non_null(strstr(err.message, "WorkloadIdentityCredential: "));
+  assert_non_null(strstr(err.message, "not installed"));
   assert_int_equal(msikv_cred_app_default_new(NULL, &fx->cred, &err),
                    MSIKV_ERR_ARG);
 }

@@ -45,16 +45,11 @@ msikv_result msikv__authority_normalize(const char *authority, char **out,
   return MSIKV_OK;
 }
 
-msikv_result msikv__aad_build_request(const char *authority, const char *tenant,
-                                      const char *client_id,
-                                      const char *client_secret,
-                                      const char *scope, msikv__id_request *out,
-                                      msikv_error *out_err) {
-  if (!authority || !client_id || !*client_id || !client_secret ||
-      !*client_secret || !scope || !*scope)
-    return msikv_error_set(out_err, MSIKV_ERR_ARG,
-                           "client secret request needs an authority, a "
-                           "client id, a secret and a scope");
+/* The shared part: URL, grant, client id; then the credential fields. */
+static msikv_result build(const char *authority, const char *tenant,
+                          const char *client_id, const char *secret,
+                          const char *assertion, const char *scope,
+                          msikv__id_request *out, msikv_error *out_err) {
   if (!msikv__tenant_is_valid(tenant))
     return msikv_error_set(out_err, MSIKV_ERR_ARG,
                            "the tenant id may contain only letters, digits, "
@@ -65,8 +60,13 @@ msikv_result msikv__aad_build_request(const char *authority, const char *tenant,
     rc = msikv_form_add(&out->body, "grant_type", "client_credentials");
   if (!rc)
     rc = msikv_form_add(&out->body, "client_id", client_id);
-  if (!rc)
-    rc = msikv_form_add(&out->body, "client_secret", client_secret);
+  if (!rc && secret)
+    rc = msikv_form_add(&out->body, "client_secret", secret);
+  if (!rc && assertion)
+    rc = msikv_form_add(&out->body, "client_assertion_type",
+                        MSIKV__ASSERTION_TYPE_JWT);
+  if (!rc && assertion)
+    rc = msikv_form_add(&out->body, "client_assertion", assertion);
   if (!rc)
     rc = msikv_form_add(&out->body, "scope", scope);
   if (rc)
@@ -83,6 +83,33 @@ msikv_result msikv__aad_build_request(const char *authority, const char *tenant,
   if (!rc)
     rc = msikv_http_request_add_header(&out->req, "Accept", "application/json");
   return rc;
+}
+
+msikv_result msikv__aad_build_request(const char *authority, const char *tenant,
+                                      const char *client_id,
+                                      const char *client_secret,
+                                      const char *scope, msikv__id_request *out,
+                                      msikv_error *out_err) {
+  if (!authority || !client_id || !*client_id || !client_secret ||
+      !*client_secret || !scope || !*scope)
+    return msikv_error_set(out_err, MSIKV_ERR_ARG,
+                           "client secret request needs an authority, a "
+                           "client id, a secret and a scope");
+  return build(authority, tenant, client_id, client_secret, NULL, scope, out,
+               out_err);
+}
+
+msikv_result msikv__aad_build_assertion_request(
+    const char *authority, const char *tenant, const char *client_id,
+    const char *assertion, const char *scope, msikv__id_request *out,
+    msikv_error *out_err) {
+  if (!authority || !client_id || !*client_id || !assertion || !*assertion ||
+      !scope || !*scope)
+    return msikv_error_set(out_err, MSIKV_ERR_ARG,
+                           "client assertion request needs an authority, a "
+                           "client id, an assertion and a scope");
+  return build(authority, tenant, client_id, NULL, assertion, scope, out,
+               out_err);
 }
 
 static const char *aadsts_hint(const char *code) {
@@ -109,6 +136,20 @@ static const char *aadsts_hint(const char *code) {
        "the resource in the scope is not known in this tenant: check the "
        "scope"},
       {"AADSTS70011", "the scope is invalid: use \"<resource>/.default\""},
+      {"AADSTS700027",
+       "the client assertion's signature did not verify: upload this "
+       "certificate (its public part) to the app registration, or check "
+       "AZURE_CLIENT_CERTIFICATE_PATH"},
+      {"AADSTS700024",
+       "the client assertion is not within its valid time range: check this "
+       "host's clock, or the federated token file is stale"},
+      {"AADSTS70021",
+       "no federated identity credential matches the token's issuer and "
+       "subject: add one to the app registration (or the user-assigned "
+       "identity) for this service account"},
+      {"AADSTS700213",
+       "no federated identity credential matches the token's subject: check "
+       "the service account in the federated credential"},
   };
   for (size_t i = 0; i < sizeof(hints) / sizeof(hints[0]); i++) {
     if (strcmp(code, hints[i].code) == 0)

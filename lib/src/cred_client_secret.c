@@ -38,35 +38,19 @@ static msikv_result cs_fetch(void *vctx, const char *scope,
   cs_ctx *ctx = vctx;
   msikv__id_request r;
   msikv__id_request_init(&r);
-  msikv_http_response resp;
-  msikv_http_response_init(&resp, 1 << 20);
   msikv_result rc =
       msikv__aad_build_request(ctx->authority, tenant_id, ctx->client_id,
                                ctx->secret, scope, &r, out_err);
   if (rc)
     goto out;
-  msikv_retry_policy policy = msikv_retry_policy_default();
-  policy.delay_scale = ctx->delay_scale;
-  int64_t sent_ms = msikv_clock_now_ms(ctx->clock);
-  rc = msikv_http_send_with_retry(ctx->transport, &policy, ctx->clock, &r.req,
-                                  &resp, NULL, out_err);
-  if (rc)
-    goto out;
-  if (!msikv_http_status_ok(resp.status)) {
-    rc = msikv__aad_map_error(resp.status, resp.body.data, resp.body.len,
-                              out_err);
-    goto out;
-  }
-  rc = msikv__token_parse(resp.body.data, resp.body.len, sent_ms / 1000,
-                          msikv_clock_now_ms(ctx->clock) / 1000, out_token,
-                          out_err);
+  rc = msikv__aad_send(ctx->transport, ctx->clock, ctx->delay_scale, &r,
+                       out_token, out_err);
 out:
   if (rc)
     msikv_error_prefix(out_err,
                        CS_NAME ": POST %.100s/%.40s/oauth2/v2.0/token "
                                "for client_id %.40s",
                        ctx->authority, tenant_id, ctx->client_id);
-  msikv_http_response_free(&resp);
   msikv__id_request_free(&r);
   return rc;
 }
@@ -85,6 +69,39 @@ static msikv_result cs_get_token(void *vctx, const char *scope,
   }
   return msikv__token_cache_get(ctx->cache, scope, ctx->tenant, cs_fetch, ctx,
                                 out_token, out_err);
+}
+
+msikv_result msikv__aad_send(const msikv_transport *transport,
+                             const msikv_clock *clock, double delay_scale,
+                             const msikv__id_request *r,
+                             msikv_token *out_token, msikv_error *out_err) {
+  msikv_http_response resp;
+  msikv_http_response_init(&resp, 1 << 20);
+  msikv_retry_policy policy = msikv_retry_policy_default();
+  policy.delay_scale = delay_scale;
+  int64_t sent_ms = msikv_clock_now_ms(clock);
+  msikv_result rc = msikv_http_send_with_retry(transport, &policy, clock,
+                                               &r->req, &resp, NULL, out_err);
+  if (rc)
+    goto out;
+  if (!msikv_http_status_ok(resp.status)) {
+    rc = msikv__aad_map_error(resp.status, resp.body.data, resp.body.len,
+                              out_err);
+    goto out;
+  }
+  rc = msikv__token_parse(resp.body.data, resp.body.len, sent_ms / 1000,
+                          msikv_clock_now_ms(clock) / 1000, out_token,
+                          out_err);
+out:
+  msikv_http_response_free(&resp);
+  return rc;
+}
+
+const char *msikv__authority_pick(const msikv_identity_options *opts) {
+  const char *authority = opts->authority_host;
+  if (!authority)
+    authority = msikv__identity_getenv(opts, "AZURE_AUTHORITY_HOST");
+  return authority ? authority : MSIKV_AUTHORITY_HOST_DEFAULT;
 }
 
 static const msikv_credential_ops cs_ops = {CS_NAME, cs_get_token, cs_destroy};
@@ -130,11 +147,7 @@ msikv_result msikv_cred_client_secret_new(const msikv_identity_options *opts,
     return msikv_error_set(out_err, MSIKV_ERR_ARG,
                            CS_NAME ": the client secret is empty; set "
                                    "AZURE_CLIENT_SECRET");
-  const char *authority = opts->authority_host;
-  if (!authority)
-    authority = msikv__identity_getenv(opts, "AZURE_AUTHORITY_HOST");
-  if (!authority)
-    authority = MSIKV_AUTHORITY_HOST_DEFAULT;
+  const char *authority = msikv__authority_pick(opts);
   cs_ctx *ctx = msikv_calloc(1, sizeof(*ctx));
   if (!ctx)
     return msikv_error_set(out_err, MSIKV_ERR_NOMEM, "out of memory");

@@ -28,6 +28,9 @@ typedef struct mi_ctx {
   char *legacy_endpoint;
   char *legacy_secret; /* Secret. */
   atomic_bool use_legacy;
+  /* In a chain: probe IMDS first (1 s connect timeout, no retries). */
+  bool probe;
+  atomic_bool probed;
 } mi_ctx;
 
 static void mi_destroy(void *vctx) {
@@ -72,8 +75,37 @@ static msikv_result fetch_from(mi_ctx *ctx, msikv__mi_source source,
   msikv_retry_policy policy = msikv__mi_retry_policy(source, ctx->delay_scale);
   int64_t sent_ms = msikv_clock_now_ms(ctx->clock);
   int attempts = 0;
-  rc = msikv_http_send_with_retry(ctx->transport, &policy, ctx->clock, &r.req,
-                                  &resp, &attempts, out_err);
+  if (source == MSIKV__MI_IMDS && ctx->probe && !atomic_load(&ctx->probed)) {
+    /* The probe is the real request, sent once with a short connect
+     * timeout: off Azure the chain moves on in about a second. */
+    msikv_retry_policy none = msikv_retry_policy_none();
+    long connect_ms = r.req.connect_timeout_ms;
+    r.req.connect_timeout_ms = MSIKV__IMDS_PROBE_CONNECT_MS;
+    rc = msikv_http_send_with_retry(ctx->transport, &none, ctx->clock, &r.req,
+                                    &resp, &attempts, out_err);
+    r.req.connect_timeout_ms = connect_ms;
+    if (rc == MSIKV_ERR_TRANSPORT || rc == MSIKV_ERR_TIMEOUT) {
+      rc = MSIKV_ERR_UNAVAILABLE;
+      msikv_error_prefix(out_err,
+                         "no response from the IMDS endpoint within %d ms "
+                         "(not an Azure VM, or no managed identity here)",
+                         MSIKV__IMDS_PROBE_CONNECT_MS);
+      goto out;
+    }
+    if (rc)
+      goto out;
+    atomic_store(&ctx->probed, true);
+    if (msikv_retry_status_is_retriable(&policy, resp.status)) {
+      /* IMDS is there but busy: the normal retries from here. */
+      msikv_http_response_reset(&resp);
+      attempts = 0;
+      rc = msikv_http_send_with_retry(ctx->transport, &policy, ctx->clock,
+                                      &r.req, &resp, &attempts, out_err);
+    }
+  } else {
+    rc = msikv_http_send_with_retry(ctx->transport, &policy, ctx->clock,
+                                    &r.req, &resp, &attempts, out_err);
+  }
   if (rc) {
     if (rc == MSIKV_ERR_TRANSPORT || rc == MSIKV_ERR_TIMEOUT) {
       if (source == MSIKV__MI_IMDS)
@@ -259,6 +291,16 @@ msikv_result msikv__cred_mi_new(const msikv_identity_options *opts,
                                 msikv__mi_id_kind id_kind, const char *id_value,
                                 msikv_credential **out_cred,
                                 msikv_error *out_err) {
+  return msikv__cred_mi_new_ex(opts, id_kind, id_value, NULL, out_cred,
+                               out_err);
+}
+
+msikv_result msikv__cred_mi_new_ex(const msikv_identity_options *opts,
+                                   msikv__mi_id_kind id_kind,
+                                   const char *id_value,
+                                   const msikv__mi_flags *flags,
+                                   msikv_credential **out_cred,
+                                   msikv_error *out_err) {
   msikv_credential *cred = NULL;
   msikv_result rc =
       msikv__identity_options_check(opts, "ManagedIdentityCredential", out_err);
@@ -271,6 +313,8 @@ msikv_result msikv__cred_mi_new(const msikv_identity_options *opts,
   if (!ctx)
     return msikv_error_set(out_err, MSIKV_ERR_NOMEM, "out of memory");
   atomic_init(&ctx->use_legacy, false);
+  atomic_init(&ctx->probed, false);
+  ctx->probe = flags && flags->probe_imds;
   ctx->transport = opts->transport;
   ctx->clock = opts->clock;
   ctx->delay_scale =

@@ -158,6 +158,36 @@ MSIKV_NODISCARD msikv_result msikv__aad_build_request(
     const char *client_secret, const char *scope, msikv__id_request *out,
     msikv_error *out_err);
 
+/**
+ * Builds the client-assertion request (certificate, workload identity):
+ * POST {authority}/{tenant}/oauth2/v2.0/token, form body grant_type,
+ * client_id, client_assertion_type (jwt-bearer), client_assertion, scope.
+ * The body is a secret buffer.
+ */
+MSIKV_NODISCARD msikv_result msikv__aad_build_assertion_request(
+    const char *authority, const char *tenant, const char *client_id,
+    const char *assertion, const char *scope, msikv__id_request *out,
+    msikv_error *out_err);
+
+/** The client_assertion_type value for a JWT assertion. */
+#define MSIKV__ASSERTION_TYPE_JWT                                              \
+  "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
+/**
+ * Sends a built Entra ID token request with the default retry policy, maps
+ * a non-2xx answer (msikv__aad_map_error) and parses the token.
+ */
+MSIKV_NODISCARD msikv_result msikv__aad_send(const msikv_transport *transport,
+                                             const msikv_clock *clock,
+                                             double delay_scale,
+                                             const msikv__id_request *r,
+                                             msikv_token *out_token,
+                                             msikv_error *out_err);
+
+/** @return the authority to use: @p opts->authority_host, else
+ * $AZURE_AUTHORITY_HOST, else MSIKV_AUTHORITY_HOST_DEFAULT (borrowed). */
+const char *msikv__authority_pick(const msikv_identity_options *opts);
+
 /** Maps a non-2xx Entra ID response: the error code into out_err->code, the
  * AADSTS code into inner_code, the description's first line and a hint
  * (7000215 wrong secret, 7000222 expired secret, 700016 unknown app, 90002
@@ -213,5 +243,114 @@ size_t msikv__token_cache_size(msikv__token_cache *cache);
 MSIKV_NODISCARD msikv_result msikv__cred_mi_new(
     const msikv_identity_options *opts, msikv__mi_id_kind id_kind,
     const char *id_value, msikv_credential **out_cred, msikv_error *out_err);
+
+/** Managed-identity creation flags. */
+typedef struct msikv__mi_flags {
+  /** Inside a chain: probe IMDS once (1 s connect timeout, no retries);
+   * no answer is MSIKV_ERR_UNAVAILABLE. Ignored for other sources. */
+  bool probe_imds;
+} msikv__mi_flags;
+
+/** As msikv__cred_mi_new() with flags (NULL = none). */
+MSIKV_NODISCARD msikv_result msikv__cred_mi_new_ex(
+    const msikv_identity_options *opts, msikv__mi_id_kind id_kind,
+    const char *id_value, const msikv__mi_flags *flags,
+    msikv_credential **out_cred, msikv_error *out_err);
+
+/** Connect timeout of the chain's IMDS probe. */
+#define MSIKV__IMDS_PROBE_CONNECT_MS 1000
+
+/* ---- Client assertions (jwt_assertion.c) ------------------------------- */
+
+/** Lifetime of a client assertion (nbf to exp). */
+#define MSIKV__ASSERTION_LIFETIME_S 600
+/** Rebuild a cached assertion once it has less than this left. */
+#define MSIKV__ASSERTION_REBUILD_MARGIN_S 60
+
+/** A certificate's RSA private key, leaf certificate and chain, loaded from
+ * PEM. Opaque (OpenSSL types stay in jwt_assertion.c). Read-only once
+ * loaded, so signing from several threads is safe. */
+typedef struct msikv__cert_key msikv__cert_key;
+
+/**
+ * Loads a PEM file holding a private key (PKCS#8 or PKCS#1, optionally
+ * encrypted) and one or more certificates; the leaf is the certificate
+ * whose public key matches the key, the others form the chain (x5c).
+ * @param[in] password NULL for an unencrypted key. Never prompts.
+ * @retval MSIKV_ERR_CONFIG unreadable file, not PEM, no key, no matching
+ * certificate, wrong or missing password; MSIKV_ERR_UNSUPPORTED a non-RSA
+ * key; MSIKV_ERR_NOMEM.
+ */
+MSIKV_NODISCARD msikv_result msikv__cert_key_load(const char *path,
+                                                  const char *password,
+                                                  msikv__cert_key **out,
+                                                  msikv_error *out_err);
+void msikv__cert_key_free(msikv__cert_key *ck);
+
+/** @return the leaf's SHA-1 and SHA-256 thumbprints, base64url without
+ * padding (borrowed from @p ck). */
+const char *msikv__cert_key_x5t(const msikv__cert_key *ck);
+const char *msikv__cert_key_x5t_s256(const msikv__cert_key *ck);
+
+/**
+ * Builds and signs a client assertion: header {"alg":"PS256","typ":"JWT",
+ * "x5t#S256"} (RS256: {"alg":"RS256","typ":"JWT","x5t"}) plus "x5c" (the
+ * leaf first, standard base64 DER) when @p send_x5c; payload {"aud":
+ * token_url, "iss": client_id, "sub": client_id, "jti": random UUID v4,
+ * "iat" = "nbf" = now_s, "exp": now_s + MSIKV__ASSERTION_LIFETIME_S}.
+ * @param[out] out_jwt owned secret (msikv_secret_free).
+ */
+MSIKV_NODISCARD msikv_result msikv__jwt_assertion_build(
+    const msikv__cert_key *ck, const char *token_url, const char *client_id,
+    int64_t now_s, bool rs256, bool send_x5c, char **out_jwt,
+    msikv_error *out_err);
+
+/** Base64url without padding (RFC 7515). */
+MSIKV_NODISCARD msikv_result msikv__b64url_encode(msikv_buf *out,
+                                                  const void *data,
+                                                  size_t len);
+
+/* ---- Chain and environment (cred_chain.c, cred_environment.c) ---------- */
+
+/**
+ * As msikv_cred_environment_new(); @p out_selected (optional) receives the
+ * name of the credential the environment configures ("ClientSecretCredential"
+ * or "ClientCertificateCredential", static) or NULL when it is incomplete.
+ */
+MSIKV_NODISCARD msikv_result msikv__cred_environment_new(
+    const msikv_identity_options *opts, msikv_credential **out_cred,
+    const char **out_selected, msikv_error *out_err);
+
+/** A credential that always answers @p rc with @p message (a link that
+ * could not be created: "not configured here"). Name copied. */
+MSIKV_NODISCARD msikv_result msikv__cred_placeholder_new(
+    const char *name, msikv_result rc, const char *message,
+    msikv_credential **out_cred);
+
+/** @return the index of the link that succeeded last (the chain uses only
+ * it from then on), or -1; @p chain must come from a chain constructor. */
+int msikv__cred_chain_selected(const msikv_credential *chain);
+
+/** Builds the default chain; @p app_default keeps the app-default rule
+ * (App Service without an identity fails at creation). */
+MSIKV_NODISCARD msikv_result msikv__cred_default_new(
+    const msikv_identity_options *opts, bool app_default,
+    msikv_credential **out_cred, msikv_error *out_err);
+
+/* ---- Azure CLI (cred_azure_cli.c) --------------------------------------- */
+
+/** @return true when @p scope is non-empty [A-Za-z0-9_\-.:/]. */
+bool msikv__cli_scope_is_valid(const char *scope);
+
+/**
+ * Parses `az account get-access-token --output json`: "accessToken", and
+ * "expires_on" (epoch seconds, preferred) or "expiresOn" (local time
+ * "YYYY-MM-DD HH:MM:SS[.ffffff]").
+ * @retval MSIKV_ERR_PARSE naming the field (never the token).
+ */
+MSIKV_NODISCARD msikv_result msikv__cli_parse_token(const char *out,
+                                                    size_t len, int64_t now_s,
+                                                    msikv_token *out_token,
+                                                    msikv_error *out_err);
 
 #endif /* MSIKV_IDENTITY_INTERNAL_H */

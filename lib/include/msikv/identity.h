@@ -2,8 +2,9 @@
 /**
  * @file identity.h
  * @brief Entra ID credentials: managed identity (App Service, legacy
- * 2017-09-01, IMDS), client secret, the application default, and a JWT
- * claims reader for display.
+ * 2017-09-01, IMDS), client secret, client certificate, workload identity,
+ * Azure CLI, environment, chains and the default chain, the application
+ * default, and a JWT claims reader for display.
  *
  * Every credential here is an msikv_credential (see credential.h) with a
  * thread-safe token cache modelled on Go's azidentity: one entry per
@@ -21,7 +22,12 @@
  * | AZURE_POD_IDENTITY_AUTHORITY_HOST | IMDS host override                 |
  * | APPSETTING_WEBSITE_SITE_NAME      | App Service detection (app default)|
  * | AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET | client secret  |
- * | AZURE_AUTHORITY_HOST              | client secret authority (https)    |
+ * | AZURE_AUTHORITY_HOST              | Entra ID authority (https)         |
+ * | AZURE_CLIENT_CERTIFICATE_PATH, AZURE_CLIENT_CERTIFICATE_PASSWORD,     |
+ * |   AZURE_CLIENT_SEND_CERTIFICATE_CHAIN | client certificate (environment)|
+ * | AZURE_FEDERATED_TOKEN_FILE        | workload identity                  |
+ * | AZURE_TOKEN_CREDENTIALS           | pins the default chain             |
+ * See docs/credentials.md for the chain and its error format.
  */
 #ifndef MSIKV_IDENTITY_H
 #define MSIKV_IDENTITY_H
@@ -30,6 +36,8 @@
 extern "C" {
 #endif
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "msikv/clock.h"
@@ -124,21 +132,170 @@ MSIKV_NODISCARD msikv_result msikv_cred_client_secret_new(
     msikv_credential **out_cred, msikv_error *out_err);
 
 /**
- * The application's credential, chosen from the environment with no code
- * change between laptop and App Service:
- * - managed identity when IDENTITY_ENDPOINT, MSI_ENDPOINT or
- *   APPSETTING_WEBSITE_SITE_NAME is set (user-assigned by AZURE_CLIENT_ID
- *   when AZURE_CLIENT_SECRET is not set); when only
- *   APPSETTING_WEBSITE_SITE_NAME is set, MSIKV_ERR_UNAVAILABLE explains that
- *   the managed identity is not enabled;
- * - otherwise the client secret from AZURE_TENANT_ID, AZURE_CLIENT_ID and
- *   AZURE_CLIENT_SECRET; when any is missing, MSIKV_ERR_CONFIG lists which
- *   are set and which are missing (never their values).
+ * The application's credential, with no code change between laptop, CI,
+ * Kubernetes and App Service: the default chain (msikv_cred_default_new():
+ * environment, workload identity, managed identity, Azure CLI), plus one
+ * App Service rule: when APPSETTING_WEBSITE_SITE_NAME is set but no managed
+ * identity is (IDENTITY_ENDPOINT, MSI_ENDPOINT unset) and no environment or
+ * workload-identity credential is configured, creation fails with
+ * MSIKV_ERR_UNAVAILABLE explaining that the managed identity is not enabled.
+ * So on App Service the managed identity is used (user-assigned by
+ * AZURE_CLIENT_ID when set); with AZURE_TENANT_ID, AZURE_CLIENT_ID and
+ * AZURE_CLIENT_SECRET the service principal. When nothing is configured,
+ * get_token fails with the chain's error, which lists every link (the
+ * environment link names the AZURE_* variables set and missing).
  * @param[out] out_cred owned; free with msikv_cred_free().
  */
 MSIKV_NODISCARD msikv_result
 msikv_cred_app_default_new(const msikv_identity_options *opts,
                            msikv_credential **out_cred, msikv_error *out_err);
+
+/* ---- Client certificate ------------------------------------------------ */
+
+/** Client-certificate options. NULL means all defaults. Copied at creation. */
+typedef struct msikv_client_certificate_options {
+  /** Password of an encrypted private key; NULL for none. Zeroed copy. */
+  const char *password;
+  /** Add the x5c header (the certificate chain): needed for subject
+   * name/issuer (SNI) authentication. */
+  bool send_certificate_chain;
+  /** Sign RS256 with x5t (SHA-1 thumbprint) instead of PS256 with x5t#S256
+   * (the default, as MSAL). */
+  bool use_rs256;
+} msikv_client_certificate_options;
+
+/**
+ * Creates a client-certificate credential ("ClientCertificateCredential"):
+ * POST {authority}/{tenant}/oauth2/v2.0/token with client_credentials and a
+ * client assertion: a JWT with aud = that URL, iss = sub = client id, a
+ * random jti, nbf/iat = now and exp = now + 10 min, signed with the
+ * certificate's RSA key. The assertion is reused until a minute before it
+ * expires, then rebuilt.
+ * @param[in] certificate_path a PEM file holding the private key (PKCS#8 or
+ * PKCS#1, optionally encrypted) and the certificate (plus any chain); read
+ * at creation.
+ * @param[in] cert_opts NULL for defaults.
+ * @param[out] out_cred owned; free with msikv_cred_free().
+ * @retval MSIKV_ERR_ARG empty or invalid ids, MSIKV_ERR_CONFIG an
+ * unreadable or malformed file or a wrong password, MSIKV_ERR_UNSUPPORTED a
+ * non-RSA key, MSIKV_ERR_INSECURE an http authority.
+ */
+MSIKV_NODISCARD msikv_result msikv_cred_client_certificate_new(
+    const msikv_identity_options *opts, const char *tenant_id,
+    const char *client_id, const char *certificate_path,
+    const msikv_client_certificate_options *cert_opts,
+    msikv_credential **out_cred, msikv_error *out_err);
+
+/* ---- Workload identity ----------------------------------------------------- */
+
+/**
+ * Creates a workload-identity credential ("WorkloadIdentityCredential",
+ * e.g. AKS): the client assertion is the contents of the federated token
+ * file, reread when it changed (mtime, size or inode) and at least every
+ * 10 minutes.
+ * @param[in] tenant_id, client_id, token_file_path NULL means
+ * AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_FEDERATED_TOKEN_FILE. The file is
+ * first read at the first get_token.
+ * @retval MSIKV_ERR_UNAVAILABLE when a value is missing (the message lists
+ * which variables are set and which are missing), MSIKV_ERR_ARG an invalid
+ * tenant or client id, MSIKV_ERR_INSECURE an http authority.
+ */
+MSIKV_NODISCARD msikv_result msikv_cred_workload_identity_new(
+    const msikv_identity_options *opts, const char *tenant_id,
+    const char *client_id, const char *token_file_path,
+    msikv_credential **out_cred, msikv_error *out_err);
+
+/* ---- Azure CLI ------------------------------------------------------------ */
+
+/** Azure CLI options. NULL means all defaults. Copied at creation. */
+typedef struct msikv_azure_cli_options {
+  /** Passed as --tenant; NULL: the tenant get_token names, else az's
+   * default. Must match [A-Za-z0-9.-]. */
+  const char *tenant_id;
+  /** Kill az after this long (default 10000 ms). */
+  long timeout_ms;
+  /** The program to run; NULL means "az" looked up on PATH. */
+  const char *az_path;
+} msikv_azure_cli_options;
+
+/**
+ * Creates an Azure CLI credential ("AzureCliCredential"): runs
+ * `az account get-access-token --scope S --output json [--tenant T]`
+ * directly (no shell), after checking the scope against [A-Za-z0-9_-.:/]
+ * and the tenant against [A-Za-z0-9.-]. Tokens are cached like every other
+ * credential's. Errors at get_token: az not found or not logged in
+ * (MSIKV_ERR_UNAVAILABLE with what to do: install it / run `az login`), a
+ * timeout (MSIKV_ERR_UNAVAILABLE), another az failure (MSIKV_ERR_AUTH with
+ * az's first error line), unreadable output (MSIKV_ERR_PARSE).
+ * @param[in] cli NULL for defaults.
+ */
+MSIKV_NODISCARD msikv_result msikv_cred_azure_cli_new(
+    const msikv_identity_options *opts, const msikv_azure_cli_options *cli,
+    msikv_credential **out_cred, msikv_error *out_err);
+
+/* ---- Environment ------------------------------------------------------------ */
+
+/**
+ * Creates an environment credential ("EnvironmentCredential"), in the SDKs'
+ * order: AZURE_TENANT_ID + AZURE_CLIENT_ID + AZURE_CLIENT_SECRET give a
+ * client secret; else AZURE_TENANT_ID + AZURE_CLIENT_ID +
+ * AZURE_CLIENT_CERTIFICATE_PATH (with AZURE_CLIENT_CERTIFICATE_PASSWORD and
+ * AZURE_CLIENT_SEND_CERTIFICATE_CHAIN=1|true) a client certificate. When
+ * neither is complete, creation succeeds and get_token returns
+ * MSIKV_ERR_UNAVAILABLE listing which variables are set and which are
+ * missing (never their values).
+ * @retval creation errors of the configured credential (bad tenant, bad
+ * certificate file, http authority).
+ */
+MSIKV_NODISCARD msikv_result
+msikv_cred_environment_new(const msikv_identity_options *opts,
+                           msikv_credential **out_cred, msikv_error *out_err);
+
+/* ---- Chains --------------------------------------------------------------- */
+
+/**
+ * Creates a chain ("ChainedTokenCredential" or @p name): get_token tries
+ * each link in order. A link returning MSIKV_ERR_UNAVAILABLE lets the chain
+ * go on; any other error stops it. The first link that succeeds is
+ * remembered and used alone from then on. When no link succeeds the error
+ * lists every link and its reason:
+ * "<name> failed to retrieve a token from the included credentials.\n
+ * Attempted credentials:\n\t<Link>: <reason>\n\t...", ending with
+ * "(not tried)" lines for links after a failed one; the result is
+ * MSIKV_ERR_UNAVAILABLE when every link was unavailable, else the failed
+ * link's result (its http_status and codes are kept).
+ * @param[in] name NULL for "ChainedTokenCredential"; copied.
+ * @param[in] links @p count credentials; ownership passes to the chain,
+ * even on failure (they are freed then).
+ */
+MSIKV_NODISCARD msikv_result msikv_cred_chain_new(const char *name,
+                                                  msikv_credential **links,
+                                                  size_t count,
+                                                  msikv_credential **out_cred,
+                                                  msikv_error *out_err);
+
+/**
+ * Creates the default chain ("DefaultAzureCredential"): environment ->
+ * workload identity -> managed identity (user-assigned by AZURE_CLIENT_ID
+ * when set) -> Azure CLI. Inside the chain IMDS is probed with a 1 s connect
+ * timeout and no retries; no answer makes it unavailable. A link that does
+ * not apply here (variables missing, App Service without an identity,
+ * Service Fabric/Arc/Cloud Shell) is kept as an unavailable link, so that
+ * the final error names it. AZURE_TOKEN_CREDENTIALS (case-insensitive)
+ * pins the chain: "dev" (Azure CLI only), "prod" (environment, workload
+ * identity, managed identity), or one of EnvironmentCredential,
+ * WorkloadIdentityCredential, ManagedIdentityCredential (then without the
+ * probe, with full retries) or AzureCliCredential.
+ * msikv_cred_name() gives the credential the environment selects (the first
+ * link that is configured rather than probed, e.g.
+ * "ManagedIdentityCredential (App Service)") or "DefaultAzureCredential".
+ * @retval MSIKV_ERR_CONFIG an unknown AZURE_TOKEN_CREDENTIALS value; a
+ * link's creation error that is a configuration mistake (bad tenant,
+ * unreadable certificate, malformed endpoint) prefixed with its name.
+ */
+MSIKV_NODISCARD msikv_result
+msikv_cred_default_new(const msikv_identity_options *opts,
+                       msikv_credential **out_cred, msikv_error *out_err);
 
 /** Claims of an access token, for display ("principal behind the
  * credential"). Strings are truncated to fit and empty when absent. */
