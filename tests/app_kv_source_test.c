@@ -36,6 +36,9 @@ static const char *fake_getenv(void *ctx, const char *name) {
     return az->env_endpoint;
   if (strcmp(name, "IDENTITY_HEADER") == 0)
     return "header-value";
+  /* The default chain without the Azure CLI link: no az is run. */
+  if (strcmp(name, "AZURE_TOKEN_CREDENTIALS") == 0)
+    return "prod";
   return NULL;
 }
 
@@ -83,7 +86,9 @@ static msikv_result fake_send(void *ctx, const msikv_http_request *req,
   fake_azure *az = ctx;
   pthread_mutex_lock(&az->lock);
   msikv_result rc;
-  if (strstr(req->url, "/msi/token")) {
+  if (strstr(req->url, "169.254.169.254")) {
+    rc = msikv_error_set(err, MSIKV_ERR_TRANSPORT, "no route to host");
+  } else if (strstr(req->url, "/msi/token")) {
     if (az->msi_down) {
       rc = msikv_error_set(err, MSIKV_ERR_TRANSPORT, "connection refused");
     } else {
@@ -260,25 +265,33 @@ static void test_app_kv_source_fetch_cachedTokenRejected_renewed(void **state) {
   destroy(f);
 }
 
-static void test_app_kv_source_new_noCredential_configError(void **state) {
+/* Changed by the default chain (issue 8): with nothing configured the
+ * source is created (IMDS or the Azure CLI may answer later); the first
+ * fetch fails at the credential stage, and the chain's message names the
+ * AZURE_* variables missing. */
+static void test_app_kv_source_new_noCredential_fetchNamesVars(void **state) {
   (void)state;
-  app_config cfg;
-  assert_int_equal(app_config_load(cfg_getenv, NULL, &cfg, NULL), MSIKV_OK);
-  fake_azure az;
-  memset(&az, 0, sizeof(az)); /* IDENTITY_ENDPOINT "" counts as unset. */
-  msikv_transport t = {fake_send, NULL, &az};
+  fixture *f = test_calloc(1, sizeof(*f));
+  pthread_mutex_init(&f->az.lock, NULL); /* IDENTITY_ENDPOINT "": unset. */
+  f->transport.send = fake_send;
+  f->transport.ctx = &f->az;
+  assert_int_equal(app_config_load(cfg_getenv, NULL, &f->cfg, NULL), MSIKV_OK);
   app_kv_source_options o;
   memset(&o, 0, sizeof(o));
-  o.transport = &t;
+  o.transport = &f->transport;
   o.getenv_fn = fake_getenv;
-  o.getenv_ctx = &az;
-  app_kv_source *s = NULL;
+  o.getenv_ctx = &f->az;
   msikv_error err;
   msikv_error_clear(&err);
-  msikv_result rc = app_kv_source_new_opts(&cfg, NULL, &o, &s, &err);
-  assert_int_not_equal(rc, MSIKV_OK);
-  assert_null(s);
+  assert_int_equal(app_kv_source_new_opts(&f->cfg, NULL, &o, &f->source, &err),
+                   MSIKV_OK);
+  app_fetched out;
+  assert_int_equal(fetch(f, &out, &err), MSIKV_ERR_UNAVAILABLE);
+  assert_int_equal(out.stage, APP_STAGE_CREDENTIAL);
   assert_non_null(strstr(err.message, "AZURE_CLIENT_ID"));
+  assert_non_null(strstr(err.message, "ManagedIdentityCredential (IMDS)"));
+  app_fetched_clear(&out);
+  destroy(f);
 }
 
 int main(void) {
@@ -290,7 +303,7 @@ int main(void) {
           test_app_kv_source_fetch_forbidden_vaultStageWithPrincipal),
       cmocka_unit_test(test_app_kv_source_fetch_identityDown_credentialStage),
       cmocka_unit_test(test_app_kv_source_fetch_cachedTokenRejected_renewed),
-      cmocka_unit_test(test_app_kv_source_new_noCredential_configError),
+      cmocka_unit_test(test_app_kv_source_new_noCredential_fetchNamesVars),
   };
   return cmocka_run_group_tests_name("app_kv_source", tests, NULL, NULL);
 }
