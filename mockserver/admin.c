@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "app.h"
+#include "assertion.h"
+#include "files.h"
 #include "msikv/alloc.h"
 #include "msikv/parse.h"
 #include "util.h"
@@ -62,11 +64,11 @@ static void config(mock_app *app, mock_response *resp) {
       cJSON_AddStringToObject(o, "msi_secret", app->msi_secret) &&
       cJSON_AddStringToObject(o, "imds_authority_host", imds) &&
       cJSON_AddStringToObject(o, "ca_file", app->ca_path) &&
+      cJSON_AddStringToObject(o, "federated_issuer", MOCK_FEDERATED_ISSUER) &&
       cJSON_AddNumberToObject(o, "token_lifetime_s",
                               (double)app->token_lifetime_s) &&
       cJSON_AddStringToObject(o, "legacy_expires_format",
-                              mock_expires_format_name(
-                                  app->msi.legacy_format));
+                              mock_expires_format_name(app->msi.legacy_format));
   for (size_t i = 0; ok && i < app->principals.count; i++) {
     const mock_principal *p = &app->principals.items[i];
     cJSON *e = cJSON_CreateObject();
@@ -84,6 +86,26 @@ static void config(mock_app *app, mock_response *resp) {
          cJSON_AddBoolToObject(e, "system_assigned", p->system_assigned);
     if (ok && p->resource_id[0])
       ok = cJSON_AddStringToObject(e, "resource_id", p->resource_id) != NULL;
+    if (ok && p->has_cert) {
+      char hex[41];
+      for (size_t k = 0; k < sizeof(p->cert.sha1); k++)
+        snprintf(hex + 2 * k, 3, "%02X", p->cert.sha1[k]);
+      ok = cJSON_AddStringToObject(e, "certificate_thumbprint", hex) != NULL;
+    }
+    cJSON *fics = ok && p->federated_count
+                      ? cJSON_AddArrayToObject(e, "federated_credentials")
+                      : NULL;
+    for (size_t k = 0; fics && ok && k < p->federated_count; k++) {
+      const mock_federated_credential *f = &p->federated[k];
+      cJSON *fo = cJSON_CreateObject();
+      ok = fo != NULL;
+      if (ok)
+        cJSON_AddItemToArray(fics, fo);
+      ok = ok && cJSON_AddStringToObject(fo, "name", f->name) &&
+           cJSON_AddStringToObject(fo, "issuer", f->issuer) &&
+           cJSON_AddStringToObject(fo, "subject", f->subject) &&
+           cJSON_AddStringToObject(fo, "audience", f->audience);
+    }
   }
   if (!ok) {
     cJSON_Delete(o);
@@ -216,9 +238,8 @@ static void clock_(mock_app *app, const mock_request *req,
   cJSON *o = cJSON_CreateObject();
   if (o && (!cJSON_AddNumberToObject(o, "now_ms",
                                      (double)mock_clock_now_ms(&app->clock)) ||
-            !cJSON_AddNumberToObject(o, "shift_ms",
-                                     (double)mock_clock_get_shift(
-                                         &app->clock)))) {
+            !cJSON_AddNumberToObject(
+                o, "shift_ms", (double)mock_clock_get_shift(&app->clock)))) {
     cJSON_Delete(o);
     o = NULL;
   }
@@ -245,8 +266,7 @@ static void replication_lag(mock_app *app, const mock_request *req,
 }
 
 /* Mints a token with chosen claims, for tests of token validation. */
-static void token(mock_app *app, const mock_request *req,
-                  mock_response *resp) {
+static void token(mock_app *app, const mock_request *req, mock_response *resp) {
   cJSON *body = parse_body(req, resp);
   if (!body)
     return;
@@ -268,8 +288,7 @@ static void token(mock_app *app, const mock_request *req,
   (void)get_int(body, "iat_offset_s", &iat_offset);
   mock_jwt_claims c = {
       .aud = cJSON_IsString(aud) ? aud->valuestring : app->resource,
-      .tid = cJSON_IsString(tid) ? tid->valuestring
-                                 : app->principals.tenant_id,
+      .tid = cJSON_IsString(tid) ? tid->valuestring : app->principals.tenant_id,
       .oid = who->object_id,
       .appid = who->client_id,
       .mirid = NULL,
@@ -292,6 +311,76 @@ static void token(mock_app *app, const mock_request *req,
   mock_respond_json(resp, 200, o);
 }
 
+static const char *opt_str(const cJSON *o, const char *name) {
+  const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, name);
+  return cJSON_IsString(it) && it->valuestring[0] ? it->valuestring : NULL;
+}
+
+/* Mints a federated token (the projected service-account token file of
+ * workload identity), signed by the mock's issuer key; writes it to "path"
+ * (atomically, mode 0600) when given. */
+static void federated_token(mock_app *app, const mock_request *req,
+                            mock_response *resp) {
+  cJSON *body = req->body_len ? parse_body(req, resp) : cJSON_CreateObject();
+  if (!body) {
+    if (!req->body_len)
+      resp->status = 500;
+    return;
+  }
+  if (!cJSON_IsObject(body)) {
+    cJSON_Delete(body);
+    admin_error(resp, 400, "the body must be a JSON object");
+    return;
+  }
+  int64_t now_s = req->now_ms / 1000;
+  int64_t lifetime = 3600, nbf_offset = 0;
+  (void)get_int(body, "lifetime_s", &lifetime);
+  (void)get_int(body, "nbf_offset_s", &nbf_offset);
+  mock_federated_claims c = {
+      .issuer = opt_str(body, "issuer"),
+      .subject = opt_str(body, "subject"),
+      .audience = opt_str(body, "audience"),
+      .iat = now_s,
+      .nbf = now_s + nbf_offset,
+      .exp = now_s + lifetime,
+  };
+  if (!c.subject)
+    c.subject = MOCK_WORKLOAD_SUBJECT;
+  const char *path = opt_str(body, "path");
+  msikv_buf tok;
+  msikv_buf_init_secret(&tok, 1 << 16);
+  msikv_error err;
+  msikv_error_clear(&err);
+  cJSON *o = NULL;
+  if (mock_federated_token_mint(app->key, &c, &tok)) {
+    admin_error(resp, 500, "could not sign the federated token");
+    goto out;
+  }
+  if (path && mock_file_replace(path, tok.data, tok.len, 0600, &err)) {
+    char msg[1200];
+    snprintf(msg, sizeof(msg), "cannot write %s: %s", path, err.message);
+    admin_error(resp, 400, msg);
+    goto out;
+  }
+  o = cJSON_CreateObject();
+  if (o &&
+      !(cJSON_AddStringToObject(o, "token", tok.data) &&
+        cJSON_AddStringToObject(o, "issuer",
+                                c.issuer ? c.issuer : MOCK_FEDERATED_ISSUER) &&
+        cJSON_AddStringToObject(o, "subject", c.subject) &&
+        cJSON_AddStringToObject(
+            o, "audience", c.audience ? c.audience : MOCK_FEDERATED_AUDIENCE) &&
+        cJSON_AddNumberToObject(o, "expires_on", (double)c.exp) &&
+        (!path || cJSON_AddStringToObject(o, "path", path)))) {
+    cJSON_Delete(o);
+    o = NULL;
+  }
+  mock_respond_json(resp, 200, o);
+out:
+  msikv_buf_free(&tok);
+  cJSON_Delete(body);
+}
+
 void mock_admin_handle(mock_app *app, const mock_request *req,
                        mock_response *resp) {
   const char *path = req->path;
@@ -312,6 +401,9 @@ void mock_admin_handle(mock_app *app, const mock_request *req,
     replication_lag(app, req, resp);
   } else if (strcmp(path, "/admin/token") == 0 && strcmp(m, "POST") == 0) {
     token(app, req, resp);
+  } else if (strcmp(path, "/admin/federated-token") == 0 &&
+             strcmp(m, "POST") == 0) {
+    federated_token(app, req, resp);
   } else if (strcmp(path, "/admin/reset") == 0 && strcmp(m, "POST") == 0) {
     if (mock_app_reset(app))
       admin_error(resp, 500, "reset failed: could not re-seed Key Vault");
@@ -322,6 +414,7 @@ void mock_admin_handle(mock_app *app, const mock_request *req,
                 "admin endpoints: GET /admin/health, GET /admin/config, "
                 "GET|DELETE /admin/requests, GET|POST|DELETE /admin/faults, "
                 "GET|POST /admin/clock, POST /admin/replication-lag, "
-                "POST /admin/token, POST /admin/reset");
+                "POST /admin/token, POST /admin/federated-token, "
+                "POST /admin/reset");
   }
 }

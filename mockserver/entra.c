@@ -57,14 +57,52 @@ static bool form_get(const mock_request *req, const char *name,
   return mock_query_get(&form, name, out);
 }
 
-static void missing_param(const mock_entra_config *cfg,
-                          const mock_request *req, mock_response *resp,
-                          const char *name) {
+static void missing_param(const mock_entra_config *cfg, const mock_request *req,
+                          mock_response *resp, const char *name) {
   char msg[256];
   snprintf(msg, sizeof(msg),
            "The request body must contain the following parameter: '%s'.",
            name);
   aad_error(cfg, req, resp, 400, "invalid_request", 900144, msg);
+}
+
+/* client_assertion: a certificate-signed JWT or a federated token
+ * (assertion.h). Its aud must be this token endpoint's URL. */
+static bool check_assertion(const mock_entra_config *cfg,
+                            const mock_request *req, mock_response *resp,
+                            const mock_principal *who,
+                            const msikv_buf *assertion, int64_t now_s) {
+  static const char JWT_BEARER[] =
+      "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+  msikv_buf type;
+  msikv_buf_init(&type, 256);
+  bool ok = false;
+  if (!form_get(req, "client_assertion_type", &type) || type.len == 0) {
+    missing_param(cfg, req, resp, "client_assertion_type");
+    goto out;
+  }
+  if (strcmp(type.data, JWT_BEARER) != 0) {
+    char msg[512];
+    snprintf(msg, sizeof(msg),
+             "The client_assertion_type '%.128s' is not supported. Use "
+             "'%s'.",
+             type.data, JWT_BEARER);
+    aad_error(cfg, req, resp, 400, "invalid_request", 50027, msg);
+    goto out;
+  }
+  char url[512];
+  const char *host = req->host && req->host[0] ? req->host : NULL;
+  if (host)
+    snprintf(url, sizeof(url), "https://%s%s", host, req->path);
+  else
+    snprintf(url, sizeof(url), "%s%s", cfg->authority, req->path);
+  mock_assertion_error e;
+  ok = mock_assertion_check(who, cfg->key, assertion->data, url, now_s, &e);
+  if (!ok)
+    aad_error(cfg, req, resp, e.status, e.error, e.code, e.message);
+out:
+  msikv_buf_free(&type);
+  return ok;
 }
 
 static void token(const mock_entra_config *cfg, const mock_request *req,
@@ -75,6 +113,8 @@ static void token(const mock_entra_config *cfg, const mock_request *req,
   msikv_buf_init_secret(&secret, 4096);
   msikv_buf_init(&scope, 4096);
   msikv_buf_init_secret(&tok, 1 << 16);
+  msikv_buf assertion;
+  msikv_buf_init_secret(&assertion, 1 << 16);
   char msg[1024];
   if (strcmp(req->method, "POST") != 0) {
     aad_error(cfg, req, resp, 405, "invalid_request", 900561,
@@ -121,33 +161,40 @@ static void token(const mock_entra_config *cfg, const mock_request *req,
     aad_error(cfg, req, resp, 400, "unauthorized_client", 700016, msg);
     goto out;
   }
-  if (!form_get(req, "client_secret", &secret) || secret.len == 0) {
-    aad_error(cfg, req, resp, 401, "invalid_client", 7000216,
-              "'client_assertion', 'client_secret' or 'request' is required "
-              "for the 'client_credentials' grant type.");
-    goto out;
-  }
-  size_t want_len = strlen(who->client_secret);
-  if (want_len == 0 || secret.len != want_len ||
-      CRYPTO_memcmp(secret.data, who->client_secret, want_len) != 0) {
-    snprintf(msg, sizeof(msg),
-             "Invalid client secret provided. Ensure the secret being sent in "
-             "the request is the client secret value, not the client secret "
-             "ID, for a secret added to app '%s'.",
-             who->client_id);
-    aad_error(cfg, req, resp, 401, "invalid_client", 7000215, msg);
-    goto out;
-  }
   int64_t now_s = req->now_ms / 1000;
-  if (who->secret_expires_s && now_s >= who->secret_expires_s) {
-    snprintf(msg, sizeof(msg),
-             "The provided client secret keys for app '%s' are expired. Visit "
-             "the Azure portal to create new keys for your app: "
-             "https://aka.ms/NewClientSecret, or consider using certificate "
-             "credentials for added security: https://aka.ms/certCreds.",
-             who->client_id);
-    aad_error(cfg, req, resp, 401, "invalid_client", 7000222, msg);
-    goto out;
+  if (form_get(req, "client_assertion", &assertion) && assertion.len > 0) {
+    if (!check_assertion(cfg, req, resp, who, &assertion, now_s))
+      goto out;
+  } else {
+    if (!form_get(req, "client_secret", &secret) || secret.len == 0) {
+      aad_error(cfg, req, resp, 401, "invalid_client", 7000216,
+                "'client_assertion', 'client_secret' or 'request' is required "
+                "for the 'client_credentials' grant type.");
+      goto out;
+    }
+    size_t want_len = strlen(who->client_secret);
+    if (want_len == 0 || secret.len != want_len ||
+        CRYPTO_memcmp(secret.data, who->client_secret, want_len) != 0) {
+      snprintf(
+          msg, sizeof(msg),
+          "Invalid client secret provided. Ensure the secret being sent in "
+          "the request is the client secret value, not the client secret "
+          "ID, for a secret added to app '%s'.",
+          who->client_id);
+      aad_error(cfg, req, resp, 401, "invalid_client", 7000215, msg);
+      goto out;
+    }
+    if (who->secret_expires_s && now_s >= who->secret_expires_s) {
+      snprintf(
+          msg, sizeof(msg),
+          "The provided client secret keys for app '%s' are expired. Visit "
+          "the Azure portal to create new keys for your app: "
+          "https://aka.ms/NewClientSecret, or consider using certificate "
+          "credentials for added security: https://aka.ms/certCreds.",
+          who->client_id);
+      aad_error(cfg, req, resp, 401, "invalid_client", 7000222, msg);
+      goto out;
+    }
   }
   const char *param = v1 ? "resource" : "scope";
   if (!form_get(req, param, &scope) || scope.len == 0) {
@@ -211,6 +258,7 @@ static void token(const mock_entra_config *cfg, const mock_request *req,
   mock_respond_json(resp, 200, o);
   (void)mock_response_header(resp, "Cache-Control", "no-store, no-cache");
 out:
+  msikv_buf_free(&assertion);
   msikv_buf_free(&grant);
   msikv_buf_free(&client_id);
   msikv_buf_free(&secret);
@@ -247,12 +295,10 @@ static void openid_configuration(const mock_entra_config *cfg,
   snprintf(token_ep, sizeof(token_ep), "%s/%s/oauth2%s/token", a, tenant, ver);
   snprintf(auth_ep, sizeof(auth_ep), "%s/%s/oauth2%s/authorize", a, tenant,
            ver);
-  snprintf(device, sizeof(device), "%s/%s/oauth2%s/devicecode", a, tenant,
-           ver);
+  snprintf(device, sizeof(device), "%s/%s/oauth2%s/devicecode", a, tenant, ver);
   snprintf(logout, sizeof(logout), "%s/%s/oauth2%s/logout", a, tenant, ver);
   snprintf(jwks, sizeof(jwks), "%s/%s/discovery%s/keys", a, tenant, ver);
-  static const char *const methods[] = {"client_secret_post",
-                                        "private_key_jwt",
+  static const char *const methods[] = {"client_secret_post", "private_key_jwt",
                                         "client_secret_basic"};
   static const char *const modes[] = {"query", "fragment", "form_post"};
   static const char *const subjects[] = {"pairwise"};
@@ -262,29 +308,26 @@ static void openid_configuration(const mock_entra_config *cfg,
   static const char *const scopes[] = {"openid", "profile", "email",
                                        "offline_access"};
   cJSON *o = cJSON_CreateObject();
-  bool ok = o && cJSON_AddStringToObject(o, "token_endpoint", token_ep) &&
-            add_strings(o, "token_endpoint_auth_methods_supported", methods,
-                        3) &&
-            cJSON_AddStringToObject(o, "jwks_uri", jwks) &&
-            add_strings(o, "response_modes_supported", modes, 3) &&
-            add_strings(o, "subject_types_supported", subjects, 1) &&
-            add_strings(o, "id_token_signing_alg_values_supported", algs, 1) &&
-            add_strings(o, "response_types_supported", types, 4) &&
-            add_strings(o, "scopes_supported", scopes, 4) &&
-            cJSON_AddStringToObject(o, "issuer", issuer) &&
-            cJSON_AddFalseToObject(o, "request_uri_parameter_supported") &&
-            cJSON_AddStringToObject(o, "authorization_endpoint", auth_ep) &&
-            cJSON_AddStringToObject(o, "device_authorization_endpoint",
-                                    device) &&
-            cJSON_AddTrueToObject(o, "http_logout_supported") &&
-            cJSON_AddTrueToObject(o, "frontchannel_logout_supported") &&
-            cJSON_AddStringToObject(o, "end_session_endpoint", logout) &&
-            cJSON_AddStringToObject(o, "tenant_region_scope", "WW") &&
-            cJSON_AddStringToObject(o, "cloud_instance_name",
-                                    "login.localhost") &&
-            cJSON_AddStringToObject(o, "cloud_graph_host_name",
-                                    "graph.localhost") &&
-            cJSON_AddStringToObject(o, "msgraph_host", "graph.localhost");
+  bool ok =
+      o && cJSON_AddStringToObject(o, "token_endpoint", token_ep) &&
+      add_strings(o, "token_endpoint_auth_methods_supported", methods, 3) &&
+      cJSON_AddStringToObject(o, "jwks_uri", jwks) &&
+      add_strings(o, "response_modes_supported", modes, 3) &&
+      add_strings(o, "subject_types_supported", subjects, 1) &&
+      add_strings(o, "id_token_signing_alg_values_supported", algs, 1) &&
+      add_strings(o, "response_types_supported", types, 4) &&
+      add_strings(o, "scopes_supported", scopes, 4) &&
+      cJSON_AddStringToObject(o, "issuer", issuer) &&
+      cJSON_AddFalseToObject(o, "request_uri_parameter_supported") &&
+      cJSON_AddStringToObject(o, "authorization_endpoint", auth_ep) &&
+      cJSON_AddStringToObject(o, "device_authorization_endpoint", device) &&
+      cJSON_AddTrueToObject(o, "http_logout_supported") &&
+      cJSON_AddTrueToObject(o, "frontchannel_logout_supported") &&
+      cJSON_AddStringToObject(o, "end_session_endpoint", logout) &&
+      cJSON_AddStringToObject(o, "tenant_region_scope", "WW") &&
+      cJSON_AddStringToObject(o, "cloud_instance_name", "login.localhost") &&
+      cJSON_AddStringToObject(o, "cloud_graph_host_name", "graph.localhost") &&
+      cJSON_AddStringToObject(o, "msgraph_host", "graph.localhost");
   if (!ok) {
     cJSON_Delete(o);
     o = NULL;
@@ -308,8 +351,7 @@ static void discovery_instance(const mock_entra_config *cfg,
   host = host ? host + 3 : cfg->authority;
   char tde[512];
   snprintf(tde, sizeof(tde),
-           "%s/{tenant}/v2.0/.well-known/openid-configuration",
-           cfg->authority);
+           "%s/{tenant}/v2.0/.well-known/openid-configuration", cfg->authority);
   cJSON *o = cJSON_CreateObject();
   cJSON *meta = o ? cJSON_CreateArray() : NULL;
   cJSON *entry = meta ? cJSON_CreateObject() : NULL;

@@ -23,7 +23,9 @@ typedef struct mock_entra_config {
 /**
  * Routes:
  * - POST /{tenant}/oauth2/v2.0/token (scope) and /{tenant}/oauth2/token
- *   (resource): grant_type=client_credentials with client_secret;
+ *   (resource): grant_type=client_credentials with client_secret, or with
+ *   client_assertion (a certificate-signed JWT or a federated token; see
+ *   assertion.h and docs/mockserver-assertions.md);
  * - GET /{tenant}/v2.0/.well-known/openid-configuration and
  *   /{tenant}/.well-known/openid-configuration;
  * - GET /{tenant}/discovery/v2.0/keys, /{tenant}/discovery/keys,

@@ -266,6 +266,8 @@ void mock_jwt_key_free(mock_jwt_key *key) {
 
 const char *mock_jwt_key_kid(const mock_jwt_key *key) { return key->kid; }
 
+EVP_PKEY *mock_jwt_key_pkey(const mock_jwt_key *key) { return key->pkey; }
+
 msikv_result mock_jwt_key_add_jwk(const mock_jwt_key *key, cJSON *keys) {
   cJSON *jwk = cJSON_CreateObject();
   if (!jwk || !cJSON_AddStringToObject(jwk, "kty", "RSA") ||

@@ -35,6 +35,9 @@ MSIKV_NODISCARD msikv_result mock_jwt_key_load_or_create(const char *path,
 void mock_jwt_key_free(mock_jwt_key *key);
 /** @return the key id (borrowed). */
 const char *mock_jwt_key_kid(const mock_jwt_key *key);
+struct evp_pkey_st;
+/** @return the key's OpenSSL EVP_PKEY (borrowed; lives as long as @p key). */
+struct evp_pkey_st *mock_jwt_key_pkey(const mock_jwt_key *key);
 /** Appends this key's JWK ({"kty":"RSA",...}) to the JSON array @p keys. */
 MSIKV_NODISCARD msikv_result mock_jwt_key_add_jwk(const mock_jwt_key *key,
                                                   cJSON *keys);

@@ -79,6 +79,8 @@ typedef struct mock_kv mock_kv;
 #define MOCK_KV_SP_OBJECT_ID "bbbbbbbb-0000-4000-8000-000000000002"
 #define MOCK_KV_SP_APP_ID "bbbbbbbb-0000-4000-8000-000000000001"
 #define MOCK_KV_DENIED_OBJECT_ID "dddddddd-0000-4000-8000-000000000002"
+/** The workload-identity service principal (federated credential): get. */
+#define MOCK_KV_WORKLOAD_OBJECT_ID "f0f0f0f0-0000-4000-8000-000000000002"
 #define MOCK_KV_DEFAULT_VAULT "demo"
 #define MOCK_KV_DEFAULT_SECRET "secret"
 #define MOCK_KV_DEFAULT_VALUE "Hello from the msikv mock Key Vault"

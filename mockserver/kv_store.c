@@ -385,6 +385,8 @@ msikv_result mock_kv_seed_default(mock_kv *kv) {
   if (!rc)
     rc = policy_add(v, MOCK_KV_DENIED_OBJECT_ID, 0);
   if (!rc)
+    rc = policy_add(v, MOCK_KV_WORKLOAD_OBJECT_ID, KV_PERM_GET);
+  if (!rc)
     install(kv, &st);
   mock_kv__vaults_free(st.vaults, st.count);
   return rc;

@@ -5,10 +5,13 @@
 #include <string.h>
 #include <strings.h>
 
-static void add(mock_principals *p, mock_principal_kind kind, bool system,
-                const char *name, const char *client_id, const char *object_id,
-                const char *resource_id, const char *secret,
-                int64_t secret_expires_s) {
+#include "files.h"
+#include "msikv/alloc.h"
+
+static mock_principal *add(mock_principals *p, mock_principal_kind kind,
+                           bool system, const char *name, const char *client_id,
+                           const char *object_id, const char *resource_id,
+                           const char *secret, int64_t secret_expires_s) {
   mock_principal *x = &p->items[p->count++];
   memset(x, 0, sizeof(*x));
   x->kind = kind;
@@ -19,6 +22,7 @@ static void add(mock_principals *p, mock_principal_kind kind, bool system,
   snprintf(x->resource_id, sizeof(x->resource_id), "%s", resource_id);
   snprintf(x->client_secret, sizeof(x->client_secret), "%s", secret);
   x->secret_expires_s = secret_expires_s;
+  return x;
 }
 
 void mock_principals_default(mock_principals *out) {
@@ -37,6 +41,14 @@ void mock_principals_default(mock_principals *out) {
   add(out, MOCK_PRINCIPAL_SERVICE_PRINCIPAL, false, "msikv-expired",
       MOCK_EXPIRED_CLIENT_ID, MOCK_EXPIRED_OBJECT_ID, "", MOCK_EXPIRED_SECRET,
       1577836800);
+  mock_principal *w =
+      add(out, MOCK_PRINCIPAL_SERVICE_PRINCIPAL, false, "msikv-workload",
+          MOCK_WORKLOAD_CLIENT_ID, MOCK_WORKLOAD_OBJECT_ID, "", "", 0);
+  mock_federated_credential *f = &w->federated[w->federated_count++];
+  snprintf(f->name, sizeof(f->name), "%s", "msikv-workload");
+  snprintf(f->issuer, sizeof(f->issuer), "%s", MOCK_FEDERATED_ISSUER);
+  snprintf(f->subject, sizeof(f->subject), "%s", MOCK_WORKLOAD_SUBJECT);
+  snprintf(f->audience, sizeof(f->audience), "%s", MOCK_FEDERATED_AUDIENCE);
 }
 
 static msikv_result copy_str(const cJSON *obj, const char *key, char *out,
@@ -56,6 +68,105 @@ static msikv_result copy_str(const cJSON *obj, const char *key, char *out,
                            "most %zu characters",
                            index, key, size - 1);
   snprintf(out, size, "%s", v->valuestring);
+  return MSIKV_OK;
+}
+
+/* "certificate" (PEM text) or "certificate_file" (a PEM file's path). */
+static msikv_result read_certificate(const cJSON *it, size_t i,
+                                     mock_principal *x, msikv_error *out_err) {
+  const cJSON *pem = cJSON_GetObjectItemCaseSensitive(it, "certificate");
+  const cJSON *file = cJSON_GetObjectItemCaseSensitive(it, "certificate_file");
+  const char *key =
+      file && !cJSON_IsNull(file) ? "certificate_file" : "certificate";
+  const cJSON *v = file && !cJSON_IsNull(file) ? file : pem;
+  if (!v || cJSON_IsNull(v))
+    return MSIKV_OK;
+  if ((pem && !cJSON_IsNull(pem)) && (file && !cJSON_IsNull(file)))
+    return msikv_error_set(out_err, MSIKV_ERR_CONFIG,
+                           "seed: principals[%zu] has both \"certificate\" "
+                           "and \"certificate_file\": give one",
+                           i);
+  if (!cJSON_IsString(v) || !v->valuestring[0])
+    return msikv_error_set(out_err, MSIKV_ERR_CONFIG,
+                           "seed: principals[%zu].%s must be a string", i, key);
+  char *text = NULL;
+  size_t len = 0;
+  msikv_error e;
+  msikv_error_clear(&e);
+  msikv_result rc = MSIKV_OK;
+  if (v == file) {
+    rc = mock_pem_read_file(v->valuestring, &text, &len, &e);
+    if (rc)
+      return msikv_error_set(out_err, MSIKV_ERR_CONFIG,
+                             "seed: principals[%zu].certificate_file %s: %s", i,
+                             v->valuestring,
+                             e.message[0] ? e.message : "cannot read it");
+  }
+  rc = mock_cert_from_pem(text ? text : v->valuestring,
+                          text ? len : strlen(v->valuestring), &x->cert, &e);
+  msikv_free(text);
+  if (rc)
+    return msikv_error_set(out_err, MSIKV_ERR_CONFIG,
+                           "seed: principals[%zu].%s: %s", i, key, e.message);
+  x->has_cert = true;
+  return MSIKV_OK;
+}
+
+/* "federated_credentials": [{"name", "issuer", "subject", "audiences"}]. */
+static msikv_result read_federated(const cJSON *it, size_t i, mock_principal *x,
+                                   msikv_error *out_err) {
+  const cJSON *arr =
+      cJSON_GetObjectItemCaseSensitive(it, "federated_credentials");
+  if (!arr || cJSON_IsNull(arr))
+    return MSIKV_OK;
+  if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) > MOCK_MAX_FEDERATED)
+    return msikv_error_set(out_err, MSIKV_ERR_CONFIG,
+                           "seed: principals[%zu].federated_credentials must "
+                           "be an array of at most %d objects",
+                           i, MOCK_MAX_FEDERATED);
+  const cJSON *fc;
+  size_t k = 0;
+  cJSON_ArrayForEach(fc, arr) {
+    mock_federated_credential *f = &x->federated[k];
+    memset(f, 0, sizeof(*f));
+    const char *names[] = {"issuer", "subject", "name"};
+    char *outs[] = {f->issuer, f->subject, f->name};
+    size_t sizes[] = {sizeof(f->issuer), sizeof(f->subject), sizeof(f->name)};
+    for (int n = 0; n < 3; n++) {
+      const cJSON *v = cJSON_IsObject(fc)
+                           ? cJSON_GetObjectItemCaseSensitive(fc, names[n])
+                           : NULL;
+      bool required = n < 2;
+      if ((!v || cJSON_IsNull(v)) && !required)
+        continue;
+      if (!cJSON_IsString(v) || !v->valuestring[0] ||
+          strlen(v->valuestring) >= sizes[n])
+        return msikv_error_set(
+            out_err, MSIKV_ERR_CONFIG,
+            "seed: principals[%zu].federated_credentials[%zu].%s must be a "
+            "non-empty string of at most %zu characters",
+            i, k, names[n], sizes[n] - 1);
+      snprintf(outs[n], sizes[n], "%s", v->valuestring);
+    }
+    const cJSON *auds = cJSON_GetObjectItemCaseSensitive(fc, "audiences");
+    const cJSON *aud = cJSON_IsArray(auds) ? auds->child : NULL;
+    if (auds && !cJSON_IsNull(auds) &&
+        (!cJSON_IsArray(auds) || cJSON_GetArraySize(auds) != 1 ||
+         !cJSON_IsString(aud) || !aud->valuestring[0] ||
+         strlen(aud->valuestring) >= sizeof(f->audience)))
+      return msikv_error_set(
+          out_err, MSIKV_ERR_CONFIG,
+          "seed: principals[%zu].federated_credentials[%zu].audiences must "
+          "be an array of one string (Entra ID allows one audience), e.g. "
+          "[\"%s\"]",
+          i, k, MOCK_FEDERATED_AUDIENCE);
+    snprintf(f->audience, sizeof(f->audience), "%s",
+             cJSON_IsString(aud) ? aud->valuestring : MOCK_FEDERATED_AUDIENCE);
+    if (!f->name[0])
+      snprintf(f->name, sizeof(f->name), "federated-%zu", k);
+    k++;
+  }
+  x->federated_count = k;
   return MSIKV_OK;
 }
 
@@ -92,19 +203,19 @@ msikv_result mock_principals_from_json(const cJSON *tenant_id,
         return msikv_error_set(out_err, MSIKV_ERR_CONFIG,
                                "seed: principals[%zu] must be an object", i);
       char type[32] = "";
-      msikv_result rc = copy_str(it, "type", type, sizeof(type), true, i,
-                                 out_err);
+      msikv_result rc =
+          copy_str(it, "type", type, sizeof(type), true, i, out_err);
       if (!rc)
-        rc = copy_str(it, "client_id", x->client_id, sizeof(x->client_id),
-                      true, i, out_err);
+        rc = copy_str(it, "client_id", x->client_id, sizeof(x->client_id), true,
+                      i, out_err);
       if (!rc)
-        rc = copy_str(it, "object_id", x->object_id, sizeof(x->object_id),
-                      true, i, out_err);
+        rc = copy_str(it, "object_id", x->object_id, sizeof(x->object_id), true,
+                      i, out_err);
       if (!rc)
         rc = copy_str(it, "name", x->name, sizeof(x->name), false, i, out_err);
       if (!rc)
-        rc = copy_str(it, "resource_id", x->resource_id,
-                      sizeof(x->resource_id), false, i, out_err);
+        rc = copy_str(it, "resource_id", x->resource_id, sizeof(x->resource_id),
+                      false, i, out_err);
       if (!rc)
         rc = copy_str(it, "client_secret", x->client_secret,
                       sizeof(x->client_secret), false, i, out_err);
@@ -119,7 +230,8 @@ msikv_result mock_principals_from_json(const cJSON *tenant_id,
                                "seed: principals[%zu].type must be "
                                "\"managed_identity\" or \"service_principal\"",
                                i);
-      const cJSON *sys = cJSON_GetObjectItemCaseSensitive(it, "system_assigned");
+      const cJSON *sys =
+          cJSON_GetObjectItemCaseSensitive(it, "system_assigned");
       x->system_assigned = cJSON_IsTrue(sys);
       const cJSON *exp =
           cJSON_GetObjectItemCaseSensitive(it, "secret_expires_on");
@@ -131,6 +243,11 @@ msikv_result mock_principals_from_json(const cJSON *tenant_id,
                                  i);
         x->secret_expires_s = (int64_t)exp->valuedouble;
       }
+      rc = read_certificate(it, i, x, out_err);
+      if (!rc)
+        rc = read_federated(it, i, x, out_err);
+      if (rc)
+        return rc;
       if (!x->name[0])
         memcpy(x->name, x->client_id, sizeof(x->name)); /* same size */
       tmp.count++;

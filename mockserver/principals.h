@@ -14,6 +14,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "assertion.h"
 #include "msikv/result.h"
 
 /* The built-in defaults, shared with the mock Key Vault's default policies. */
@@ -23,8 +24,8 @@
 #define MOCK_USER_MI_CLIENT_ID "cccccccc-0000-4000-8000-000000000001"
 #define MOCK_USER_MI_OBJECT_ID "cccccccc-0000-4000-8000-000000000002"
 #define MOCK_USER_MI_RESOURCE_ID                                               \
-  "/subscriptions/00000000-0000-0000-0000-000000000000/resourcegroups/"       \
-  "msikv-demo/providers/Microsoft.ManagedIdentity/userAssignedIdentities/"    \
+  "/subscriptions/00000000-0000-0000-0000-000000000000/resourcegroups/"        \
+  "msikv-demo/providers/Microsoft.ManagedIdentity/userAssignedIdentities/"     \
   "msikv-uami"
 #define MOCK_SP_CLIENT_ID "bbbbbbbb-0000-4000-8000-000000000001"
 #define MOCK_SP_OBJECT_ID "bbbbbbbb-0000-4000-8000-000000000002"
@@ -37,7 +38,15 @@
 #define MOCK_EXPIRED_OBJECT_ID "eeeeeeee-0000-4000-8000-000000000002"
 #define MOCK_EXPIRED_SECRET "msikv-mock-expired-secret"
 
+/* A service principal that signs in with a federated token (workload
+ * identity): its one federated credential trusts the tokens that
+ * POST /admin/federated-token mints by default. */
+#define MOCK_WORKLOAD_CLIENT_ID "f0f0f0f0-0000-4000-8000-000000000001"
+#define MOCK_WORKLOAD_OBJECT_ID "f0f0f0f0-0000-4000-8000-000000000002"
+#define MOCK_WORKLOAD_SUBJECT "system:serviceaccount:default:msikv-workload"
+
 #define MOCK_MAX_PRINCIPALS 64
+#define MOCK_MAX_FEDERATED 4
 
 typedef enum mock_principal_kind {
   MOCK_PRINCIPAL_MANAGED_IDENTITY = 0,
@@ -53,6 +62,10 @@ typedef struct mock_principal {
   char resource_id[256];    /**< User-assigned identities: ARM id. */
   char client_secret[128];  /**< Service principals; "" = none. */
   int64_t secret_expires_s; /**< Epoch seconds; 0 = never expires. */
+  bool has_cert;            /**< A registered certificate (client_assertion). */
+  mock_cert cert;
+  size_t federated_count; /**< Federated identity credentials. */
+  mock_federated_credential federated[MOCK_MAX_FEDERATED];
 } mock_principal;
 
 typedef struct mock_principals {
@@ -70,9 +83,10 @@ void mock_principals_default(mock_principals *out);
  * "client_id" and "object_id"; see docs/mockserver.md.
  * @retval MSIKV_ERR_CONFIG with a message naming the bad entry.
  */
-MSIKV_NODISCARD msikv_result mock_principals_from_json(
-    const cJSON *tenant_id, const cJSON *principals, mock_principals *out,
-    msikv_error *out_err);
+MSIKV_NODISCARD msikv_result mock_principals_from_json(const cJSON *tenant_id,
+                                                       const cJSON *principals,
+                                                       mock_principals *out,
+                                                       msikv_error *out_err);
 
 /** Lookups (case-insensitive); NULL when none. Returned pointers are borrowed
  * from @p p. */

@@ -205,7 +205,7 @@ static void test_app_config_lists_endpoints(void **state) {
   assert_string_equal(cJSON_GetObjectItem(j, "ca_file")->valuestring,
                       "/tmp/ca.pem");
   assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(j, "principals")),
-                   5);
+                   6);
   char *text = cJSON_PrintUnformatted(j);
   assert_null(strstr(text, MOCK_SP_SECRET));
   cJSON_free(text);
