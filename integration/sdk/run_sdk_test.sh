@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Runs one official-SDK conformance program against the real //mockserver.
-# usage: run_sdk_test.sh python|node sp|mi
+# usage: run_sdk_test.sh python|node sp|mi|cert|workload
 #
 # Starts the mock on port 0 (profile sp or appservice) in TEST_TMPDIR, loads
 # the variables it prints, trusts its CA (REQUESTS_CA_BUNDLE /
@@ -22,8 +22,9 @@ set -uo pipefail
 sdk="${1:-}"
 mode="${2:-}"
 case "$sdk:$mode" in
-  python:sp | python:mi | node:sp | node:mi) ;;
-  *) echo "usage: $0 python|node sp|mi"; exit 2 ;;
+  python:sp | python:mi | python:cert | python:workload) ;;
+  node:sp | node:mi | node:cert | node:workload) ;;
+  *) echo "usage: $0 python|node sp|mi|cert|workload"; exit 2 ;;
 esac
 label="$sdk-sdk $mode"
 root="${TEST_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}/${TEST_WORKSPACE:-}"
@@ -75,8 +76,35 @@ profile=sp
 env_file="$tmp/mock-$sdk-$mode.env"
 log="$tmp/mock-$sdk-$mode.log"
 rm -f "$env_file"
+seed_args=()
+cert_client=ffffffff-0000-4000-8000-000000000001
+if [ "$mode" = cert ]; then
+  # A fresh certificate, registered on a service principal by the seed.
+  openssl req -x509 -newkey rsa:2048 -nodes -keyout "$tmp/cert-key.pem" \
+    -out "$tmp/cert.pem" -days 2 -subj /CN=msikv-sdk-conformance \
+    >"$tmp/openssl.log" 2>&1 || { cat "$tmp/openssl.log"; fail "openssl could not make a certificate"; }
+  cat "$tmp/cert-key.pem" "$tmp/cert.pem" >"$tmp/cert-combined.pem"
+  cat >"$tmp/seed.json" <<EOF
+{
+  "principals": [
+    {"type": "service_principal", "name": "msikv-cert",
+     "client_id": "$cert_client",
+     "object_id": "ffffffff-0000-4000-8000-000000000002",
+     "certificate_file": "$tmp/cert.pem"}
+  ],
+  "vaults": [
+    {"name": "demo",
+     "secrets": [{"name": "secret", "value": "Hello from the msikv mock Key Vault"}],
+     "accessPolicies": [
+       {"objectId": "ffffffff-0000-4000-8000-000000000002",
+        "permissions": {"secrets": ["all"]}}]}
+  ]
+}
+EOF
+  seed_args=(--seed "$tmp/seed.json")
+fi
 "$mock" --port 0 --profile "$profile" --state-dir "$tmp/mock-state" \
-  --env-file "$env_file" >"$log" 2>&1 &
+  --env-file "$env_file" "${seed_args[@]}" >"$log" 2>&1 &
 mock_pid=$!
 stop_mock() {
   if kill -0 "$mock_pid" 2>/dev/null; then
@@ -108,6 +136,16 @@ set -a
 . "$env_file"
 set +a
 export REQUESTS_CA_BUNDLE="$SSL_CERT_FILE" NODE_EXTRA_CA_CERTS="$SSL_CERT_FILE"
+case "$mode" in
+  cert)
+    unset AZURE_CLIENT_SECRET
+    export AZURE_CLIENT_ID="$cert_client" AZURE_CLIENT_CERTIFICATE_PATH="$tmp/cert-combined.pem" ;;
+  workload)
+    # The program mints the token file through POST /admin/federated-token.
+    unset AZURE_CLIENT_SECRET
+    export AZURE_CLIENT_ID=f0f0f0f0-0000-4000-8000-000000000001 \
+      AZURE_FEDERATED_TOKEN_FILE="$tmp/federated-token" ;;
+esac
 export NO_PROXY="*" AZURE_IDENTITY_DISABLE_MULTITENANTAUTH=1
 
 echo "== $label against $KEY_VAULT_URL (mock pid $mock_pid, profile $profile)"

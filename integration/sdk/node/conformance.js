@@ -8,8 +8,13 @@
 // `node -r ./pin-hosts.js conformance.js sp|mi`, which pins the mock's names
 // to 127.0.0.1 in this process and fails every other name.
 //
-//   sp  ClientSecretCredential through the mock Entra ID: every operation passes.
-//   mi  ManagedIdentityCredential (App Service): get passes, writes get 403.
+//   sp        ClientSecretCredential through the mock Entra ID: every operation
+//             passes.
+//   mi        ManagedIdentityCredential (App Service): get passes, writes 403.
+//   cert      ClientCertificateCredential (AZURE_CLIENT_CERTIFICATE_PATH):
+//             get and set pass.
+//   workload  WorkloadIdentityCredential (AZURE_FEDERATED_TOKEN_FILE, minted
+//             by POST /admin/federated-token): get passes, set 403.
 //
 // Prints cmocka-style lines and a "[  PASSED  ] N test(s)." summary; exits 1
 // if any step failed.
@@ -24,7 +29,14 @@ try {
   console.log(`SDK-MISSING: ${e.message.split("\n")[0]}`);
   process.exit(77);
 }
-const { ClientSecretCredential, ManagedIdentityCredential } = identity;
+const {
+  ClientCertificateCredential,
+  ClientSecretCredential,
+  ManagedIdentityCredential,
+  WorkloadIdentityCredential,
+} = identity;
+const fs = require("fs");
+const http = require("http");
 const { SecretClient } = secrets;
 
 const SEEDED_NAME = "secret";
@@ -90,6 +102,19 @@ function makeCredential(mode) {
       process.env.AZURE_CLIENT_SECRET,
       { authorityHost: process.env.AZURE_AUTHORITY_HOST, disableInstanceDiscovery: true },
     );
+  }
+  const common = { authorityHost: process.env.AZURE_AUTHORITY_HOST, disableInstanceDiscovery: true };
+  if (mode === "cert") {
+    return new ClientCertificateCredential(
+      process.env.AZURE_TENANT_ID,
+      process.env.AZURE_CLIENT_ID,
+      { certificatePath: process.env.AZURE_CLIENT_CERTIFICATE_PATH },
+      common,
+    );
+  }
+  if (mode === "workload") {
+    // AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_FEDERATED_TOKEN_FILE from the environment.
+    return new WorkloadIdentityCredential(common);
   }
   // IDENTITY_ENDPOINT + IDENTITY_HEADER: the App Service flavour.
   return new ManagedIdentityCredential();
@@ -240,10 +265,68 @@ async function runMi(r) {
   });
 }
 
+async function runCert(r) {
+  const client = makeClient("cert");
+  await r.step("certificate_get_seeded_secret", async () => {
+    const s = await client.getSecret(SEEDED_NAME);
+    expect(s.value === SEEDED_VALUE, `seeded value is ${s.value}`);
+  });
+  await r.step("certificate_set_then_get", async () => {
+    const s = await client.setSecret("cert-written", "by a certificate credential");
+    expect((await client.getSecret("cert-written")).value === s.value, "read back");
+  });
+  await r.step("certificate_fresh_client_first_request_is_put", async () => {
+    const s = await makeClient("cert").setSecret("cert-first-put", "x");
+    expect(s.value === "x", "value echoed");
+  });
+}
+
+function mintFederatedToken() {
+  // POST /admin/federated-token writes the projected token file.
+  const body = JSON.stringify({ path: process.env.AZURE_FEDERATED_TOKEN_FILE });
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      `${process.env.MSIKV_MOCK_ADMIN}/admin/federated-token`,
+      { method: "POST", headers: { "Content-Type": "application/json" } },
+      (res) => {
+        let data = "";
+        res.on("data", (c) => (data += c));
+        res.on("end", () => {
+          try {
+            expect(res.statusCode === 200, `admin answered ${res.statusCode}: ${data}`);
+            const minted = JSON.parse(data);
+            const file = fs.readFileSync(process.env.AZURE_FEDERATED_TOKEN_FILE, "utf8");
+            expect(file === minted.token, "the file holds the minted token");
+            resolve();
+          } catch (e) {
+            reject(e);
+          }
+        });
+      },
+    );
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+async function runWorkload(r) {
+  await r.step("workload_mint_federated_token_file", mintFederatedToken);
+  const client = makeClient("workload");
+  await r.step("workload_identity_get_seeded_secret", async () => {
+    const s = await client.getSecret(SEEDED_NAME);
+    expect(s.value === SEEDED_VALUE, `seeded value is ${s.value}`);
+  });
+  await r.step("workload_identity_set_is_403", async () => {
+    const e = await expectStatus(() => client.setSecret("wl-write", "x"), 403, "set");
+    expect(e.message.includes("does not have secrets set permission"), `403 text: ${e.message}`);
+  });
+}
+
 async function main() {
   const mode = process.argv[2];
-  if (mode !== "sp" && mode !== "mi") {
-    console.log("usage: node -r ./pin-hosts.js conformance.js sp|mi");
+  const runs = { sp: runSp, mi: runMi, cert: runCert, workload: runWorkload };
+  if (!runs[mode]) {
+    console.log("usage: node -r ./pin-hosts.js conformance.js sp|mi|cert|workload");
     return 2;
   }
   for (const v of ["KEY_VAULT_URL", "NODE_EXTRA_CA_CERTS"]) {
@@ -262,7 +345,7 @@ async function main() {
       `@azure/keyvault-secrets ${ver("@azure/keyvault-secrets")}, mode ${mode}`,
   );
   const r = new Runner(`node-sdk ${mode}`);
-  await (mode === "sp" ? runSp(r) : runMi(r));
+  await runs[mode](r);
   await r.step("no_name_outside_loopback_was_looked_up", async () => {
     const outside = [...globalThis.__pinnedHostsLookedUp].filter(
       (h) => h !== "login.localhost" && h !== "localhost" && !h.endsWith(".vault.localhost"),

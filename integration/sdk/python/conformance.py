@@ -8,16 +8,23 @@ trusted through REQUESTS_CA_BUNDLE. Host names are pinned to 127.0.0.1 inside
 this process only (socket.getaddrinfo), and every other name fails to
 resolve, so nothing leaves loopback.
 
-usage: /usr/bin/python3 conformance.py sp|mi
+usage: /usr/bin/python3 conformance.py sp|mi|cert|workload
 
-  sp  ClientSecretCredential through the mock Entra ID: every operation passes.
-  mi  ManagedIdentityCredential (App Service): get passes, writes get 403.
+  sp        ClientSecretCredential through the mock Entra ID: every operation
+            passes.
+  mi        ManagedIdentityCredential (App Service): get passes, writes get 403.
+  cert      CertificateCredential (AZURE_CLIENT_CERTIFICATE_PATH; MSAL signs
+            RS256 with x5t): get and set pass.
+  workload  ManagedIdentityCredential with AZURE_FEDERATED_TOKEN_FILE (the
+            token minted by POST /admin/federated-token): get passes, set 403.
 
 Prints cmocka-style lines ("[       OK ] step", "[  FAILED  ] step") and a
 "[  PASSED  ] N test(s)." summary; exits 1 if any step failed.
 """
+import json
 import os
 import socket
+import urllib.request
 import sys
 import traceback
 
@@ -44,7 +51,8 @@ socket.getaddrinfo = pinned_getaddrinfo
 
 try:
     from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
-    from azure.identity import ClientSecretCredential, ManagedIdentityCredential
+    from azure.identity import (CertificateCredential, ClientSecretCredential,
+                                ManagedIdentityCredential)
     from azure.keyvault.secrets import SecretClient
     import azure.identity
     import azure.keyvault.secrets
@@ -115,7 +123,15 @@ def make_credential(mode):
             os.environ["AZURE_CLIENT_SECRET"],
             authority=os.environ["AZURE_AUTHORITY_HOST"],
             instance_discovery=False)
-    # IDENTITY_ENDPOINT + IDENTITY_HEADER: the App Service flavour.
+    if mode == "cert":
+        return CertificateCredential(
+            os.environ["AZURE_TENANT_ID"], os.environ["AZURE_CLIENT_ID"],
+            certificate_path=os.environ["AZURE_CLIENT_CERTIFICATE_PATH"],
+            authority=os.environ["AZURE_AUTHORITY_HOST"],
+            instance_discovery=False)
+    # mi: IDENTITY_ENDPOINT + IDENTITY_HEADER, the App Service flavour.
+    # workload: AZURE_FEDERATED_TOKEN_FILE + AZURE_CLIENT_ID + AZURE_TENANT_ID
+    # + AZURE_AUTHORITY_HOST, the workload identity flavour.
     return ManagedIdentityCredential()
 
 
@@ -259,9 +275,57 @@ def run_mi(r):
                           "still readable"))
 
 
+def run_cert(r):
+    client = make_client("cert")
+
+    def get_seeded():
+        s = client.get_secret(SEEDED_NAME)
+        expect(s.value == SEEDED_VALUE, "seeded value is %r" % s.value)
+    r.step("certificate_get_seeded_secret", get_seeded)
+
+    def set_get():
+        s = client.set_secret("cert-written", "by a certificate credential")
+        expect(client.get_secret("cert-written").value == s.value, "read back")
+    r.step("certificate_set_then_get", set_get)
+
+    def fresh_put():
+        fresh = make_client("cert")
+        s = fresh.set_secret("cert-first-put", "x")
+        expect(s.value == "x", "value echoed")
+    r.step("certificate_fresh_client_first_request_is_put", fresh_put)
+
+
+def mint_federated_token():
+    """POST /admin/federated-token writes the projected token file."""
+    body = json.dumps({"path": os.environ["AZURE_FEDERATED_TOKEN_FILE"]}).encode()
+    req = urllib.request.Request(os.environ["MSIKV_MOCK_ADMIN"] + "/admin/federated-token",
+                                 data=body, method="POST",
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        expect(resp.status == 200, "admin answered %d" % resp.status)
+        minted = json.load(resp)
+    with open(os.environ["AZURE_FEDERATED_TOKEN_FILE"]) as f:
+        expect(f.read() == minted["token"], "the file holds the minted token")
+
+
+def run_workload(r):
+    r.step("workload_mint_federated_token_file", mint_federated_token)
+    client = make_client("workload")
+
+    def get_seeded():
+        s = client.get_secret(SEEDED_NAME)
+        expect(s.value == SEEDED_VALUE, "seeded value is %r" % s.value)
+    r.step("workload_identity_get_seeded_secret", get_seeded)
+
+    def set_denied():
+        e = expect_status(lambda: client.set_secret("wl-write", "x"), 403, "set")
+        expect("does not have secrets set permission" in str(e), "403 text: %s" % e)
+    r.step("workload_identity_set_is_403", set_denied)
+
+
 def main():
     mode = sys.argv[1] if len(sys.argv) > 1 else ""
-    if mode not in ("sp", "mi"):
+    if mode not in ("sp", "mi", "cert", "workload"):
         print(__doc__)
         return 2
     for var in ("KEY_VAULT_URL", "REQUESTS_CA_BUNDLE"):
@@ -272,7 +336,7 @@ def main():
         sys.version.split()[0], azure.identity.__version__,
         azure.keyvault.secrets.__version__, mode))
     r = Runner("python-sdk %s" % mode)
-    (run_sp if mode == "sp" else run_mi)(r)
+    {"sp": run_sp, "mi": run_mi, "cert": run_cert, "workload": run_workload}[mode](r)
     outside = sorted(set(h for h in resolved
                          if h not in PINNED_NAMES and not h.endswith(PINNED_SUFFIXES)))
     r.step("no_name_outside_loopback_was_looked_up",
