@@ -240,9 +240,9 @@ int app_server_port(const app_server *s) {
 void app_server_stop(app_server *s, int64_t drain_ms) {
   if (!s)
     return;
+  /* The worker threads drop the listening socket from their polling sets
+   * a little later: it may be closed only once they have stopped. */
   MHD_socket fd = MHD_quiesce_daemon(s->daemon);
-  if (fd != MHD_INVALID_SOCKET)
-    close(fd);
   for (int64_t waited = 0; waited < drain_ms; waited += 10) {
     pthread_mutex_lock(&s->lock);
     long n = s->in_flight;
@@ -253,6 +253,8 @@ void app_server_stop(app_server *s, int64_t drain_ms) {
     nanosleep(&ts, NULL);
   }
   MHD_stop_daemon(s->daemon);
+  if (fd != MHD_INVALID_SOCKET)
+    close(fd);
   pthread_mutex_destroy(&s->lock);
   msikv_free(s);
 }

@@ -201,6 +201,25 @@ static void test_coldConcurrent_oneFetch(void **state) {
   it_mock_stop(&m);
 }
 
+static void test_sigterm_inFlightRequestCompletes(void **state) {
+  (void)state;
+  if (it_target_azure())
+    skip(); /* Needs the mock. */
+  it_mock m;
+  assert_int_equal(it_mock_start(&m, NULL), 0);
+  assert_true(it_admin_fault(&m, "{\"route\":\"kv\",\"kind\":\"delay\","
+                                 "\"delay_ms\":800,\"count\":-1}") > 0);
+  it_webapp w;
+  assert_int_equal(it_webapp_start(&m, NULL, &w), 0);
+  getter g = {.w = &w};
+  assert_int_equal(pthread_create(&g.thread, NULL, getter_run, &g), 0);
+  sleep_ms(300); /* The request is waiting for Key Vault. */
+  assert_int_equal(it_webapp_stop(&w), 0);
+  pthread_join(g.thread, NULL);
+  assert_int_equal(g.status, 200);
+  it_mock_stop(&m);
+}
+
 static void test_scriptValue_escapedOnPage(void **state) {
   (void)state;
   if (it_target_azure())
@@ -236,6 +255,7 @@ int main(void) {
       cmocka_unit_test(test_outagePastStaleWindow_errorPage),
       cmocka_unit_test(test_tokenExpiry_refreshedAfterClockShift),
       cmocka_unit_test(test_coldConcurrent_oneFetch),
+      cmocka_unit_test(test_sigterm_inFlightRequestCompletes),
       cmocka_unit_test(test_scriptValue_escapedOnPage),
   };
   return cmocka_run_group_tests_name("app_cache_integration", tests, NULL,
