@@ -18,7 +18,7 @@ static mock_app *app;
 
 static int setup(void **state) {
   (void)state;
-  if (msikv_global_init() || mock_jwt_key_generate(2048, &key, NULL))
+  if (msikv_global_init() || mock_jwt_key_load_or_create("tests/testdata/mock_signing_key.pem", &key, NULL))
     return -1;
   return 0;
 }

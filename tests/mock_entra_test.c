@@ -24,7 +24,7 @@ static int setup(void **state) {
   if (msikv_global_init())
     return -1;
   mock_principals_default(&principals);
-  return mock_jwt_key_generate(2048, &key, NULL) ? -1 : 0;
+  return mock_jwt_key_load_or_create("tests/testdata/mock_signing_key.pem", &key, NULL) ? -1 : 0;
 }
 
 static int teardown(void **state) {

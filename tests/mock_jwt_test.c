@@ -24,9 +24,9 @@ static int setup(void **state) {
   (void)state;
   if (msikv_global_init())
     return -1;
-  if (mock_jwt_key_generate(2048, &key, NULL))
+  if (mock_jwt_key_load_or_create("tests/testdata/mock_signing_key.pem", &key, NULL))
     return -1;
-  return mock_jwt_key_generate(1024, &other_key, NULL) ? -1 : 0;
+  return mock_jwt_key_load_or_create("tests/testdata/mock_other_key.pem", &other_key, NULL) ? -1 : 0;
 }
 
 static int teardown(void **state) {
