@@ -62,7 +62,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   char value[sizeof(((fake_source *)0)->value)];
   snprintf(value, sizeof(value), MARK "%s", field[3]);
   fake_source_init(&fs, value);
-  snprintf(value, sizeof(value), "%s", fs.value); /* as stored (truncated) */
   static const msikv_result rcs[] = {
       MSIKV_OK,           MSIKV_ERR_FORBIDDEN, MSIKV_ERR_NOT_FOUND,
       MSIKV_ERR_AUTH,     MSIKV_ERR_TIMEOUT,   MSIKV_ERR_TRANSPORT,
@@ -84,8 +83,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     msikv_error_set(&app.setup_err, MSIKV_ERR_CONFIG, "%s", field[4]);
   } else {
     app_secret_source seam = fake_source_seam(&fs);
-    app_cache_options o = {cfg.cache_ttl_s * 1000, cfg.stale_ttl_s * 1000,
-                           5000, NULL};
+    app_cache_options o = app_cache_options_default();
+    o.ttl_ms = cfg.cache_ttl_s * 1000;
+    o.stale_ms = cfg.stale_ttl_s * 1000;
     FUZZ_CHECK(app_cache_new(&seam, &o, &app.cache) == MSIKV_OK);
   }
   if ((flags & 0x80) && app_metrics_new(&metrics) == MSIKV_OK)
