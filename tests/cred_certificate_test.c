@@ -188,7 +188,8 @@ static void get_ok(fixture *fx, const char *scope) {
 /* Decodes base64url (test-side, independent of the library). */
 static unsigned char *b64url_decode(const char *s, size_t len,
                                     size_t *out_len) {
-  char *std = malloc(len + 4);
+  char *std = calloc(1, len + 4);
+  assert_non_null(std);
   size_t n = 0;
   for (size_t i = 0; i < len; i++)
     std[n++] = s[i] == '-' ? '+' : s[i] == '_' ? '/' : s[i];

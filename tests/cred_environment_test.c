@@ -113,14 +113,14 @@ static void test_environment_incomplete_lists_set_and_missing(void **state) {
                          "AZURE_CLIENT_CERTIFICATE_PATH)");
   env_set(fx, "AZURE_CLIENT_SECRET", "value-1");
   expect_unavailable(fx, "set: AZURE_CLIENT_SECRET; missing: AZURE_TENANT_ID, "
-                         "AZURE_CLIENT_ID.");
+                         "AZURE_CLIENT_ID");
   env_set(fx, "AZURE_TENANT_ID", "value-2");
   env_set(fx, "AZURE_CLIENT_CERTIFICATE_PATH", "/value-3.pem");
   env_set(fx, "AZURE_CLIENT_CERTIFICATE_PASSWORD", "value-4");
   expect_unavailable(fx, "set: AZURE_TENANT_ID, "
                          "AZURE_CLIENT_CERTIFICATE_PATH, "
                          "AZURE_CLIENT_CERTIFICATE_PASSWORD; missing: "
-                         "AZURE_CLIENT_ID.");
+                         "AZURE_CLIENT_ID");
 }
 
 static void test_environment_bad_tenant_fails_creation(void **state) {

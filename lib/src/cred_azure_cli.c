@@ -354,8 +354,8 @@ static msikv_result cli_fetch(void *vctx, const char *scope,
   } else if (res.spawn_errno == ENOENT || res.exit_code == 127) {
     rc = msikv_error_set(out_err, MSIKV_ERR_UNAVAILABLE,
                          "the Azure CLI (%s) is not installed or not on "
-                         "PATH: install it (https://aka.ms/azure-cli) and run "
-                         "`az login`",
+                         "PATH: install it (https://aka.ms/azure-cli), then "
+                         "run `az login`",
                          ctx->az);
   } else if (res.spawn_errno) {
     rc = msikv_error_set(out_err, MSIKV_ERR_UNAVAILABLE,
@@ -373,10 +373,10 @@ static msikv_result cli_fetch(void *vctx, const char *scope,
   } else if (res.exit_code != 0) {
     if (mentions(&err, "az login") || mentions(&err, "az account set"))
       rc = msikv_error_set(out_err, MSIKV_ERR_UNAVAILABLE,
-                           "the Azure CLI is not logged in%s: run `az "
-                           "login`%s (%s)",
-                           tenant_id ? " to this tenant" : "",
-                           tenant_id ? " --tenant <tenant>" : "", line);
+                           "not logged in: run `az login%s%.40s` (az said: "
+                           "%s)",
+                           tenant_id ? " --tenant " : "",
+                           tenant_id ? tenant_id : "", line);
     else
       rc = msikv_error_set(out_err, MSIKV_ERR_AUTH,
                            "az exited with status %d: %s", res.exit_code,
@@ -387,10 +387,7 @@ static msikv_result cli_fetch(void *vctx, const char *scope,
                                 out_token, out_err);
   }
   if (rc)
-    msikv_error_prefix(out_err, CLI_NAME ": az account get-access-token "
-                                         "--scope %.100s%s%.40s",
-                       scope, tenant_id ? " --tenant " : "",
-                       tenant_id ? tenant_id : "");
+    msikv_error_prefix(out_err, CLI_NAME);
   msikv_buf_free(&out);
   msikv_buf_free(&err);
   return rc;

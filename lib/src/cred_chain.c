@@ -13,6 +13,7 @@
 #include "msikv/log.h"
 
 #define CHAIN_MAX_LINKS 16
+#define MSIKV__CHAIN_PREFIX_RESERVE 128
 #define DEFAULT_NAME "DefaultAzureCredential"
 
 /* ---- Placeholder: a link that does not apply here ----------------------- */
@@ -103,7 +104,9 @@ static void aggregate(const chain_ctx *ctx, const msikv_error *errs,
   static const char footer[] =
       "\nConfigure one of them: each line says what it needs.";
   char *m = out_err->message;
-  const size_t cap = sizeof(out_err->message);
+  /* Leave room for the context callers prefix ("getting a token for Key
+   * Vault: "), so that the last link is not the one cut off. */
+  const size_t cap = sizeof(out_err->message) - MSIKV__CHAIN_PREFIX_RESERVE;
   const char *reasons[CHAIN_MAX_LINKS];
   size_t lens[CHAIN_MAX_LINKS], share[CHAIN_MAX_LINKS];
   int head = snprintf(m, cap,

@@ -103,10 +103,7 @@ msikv_result msikv__cred_environment_new(const msikv_identity_options *opts,
                "AZURE_CLIENT_SECRET (or AZURE_CLIENT_CERTIFICATE_PATH)");
     snprintf(ctx->reason, sizeof(ctx->reason),
              ENV_NAME ": environment variables are not fully configured: "
-             "set: %s; "
-             "missing: %s. A service principal needs AZURE_TENANT_ID, "
-             "AZURE_CLIENT_ID and AZURE_CLIENT_SECRET or "
-             "AZURE_CLIENT_CERTIFICATE_PATH",
+             "set: %s; missing: %s",
              set[0] ? set : "none", missing);
   }
   if (rc) {

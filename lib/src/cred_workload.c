@@ -204,9 +204,8 @@ msikv_result msikv_cred_workload_identity_new(
     list_add(f ? set : missing, sizeof(set), "AZURE_FEDERATED_TOKEN_FILE");
     return msikv_error_set(out_err, MSIKV_ERR_UNAVAILABLE,
                            WI_NAME ": not configured: set: %s; missing: %s "
-                                   "(in Kubernetes the workload identity "
-                                   "webhook sets them when the pod's "
-                                   "service account is annotated)",
+                                   "(the AKS workload identity webhook sets "
+                                   "them)",
                            set[0] ? set : "none", missing);
   }
   if (!msikv__tenant_is_valid(tenant_id))
