@@ -147,6 +147,13 @@ static const char *aadsts_hint(const char *code) {
        "no federated identity credential matches the token's issuer and "
        "subject: add one to the app registration (or the user-assigned "
        "identity) for this service account"},
+      {"AADSTS700211",
+       "no federated identity credential has this token's issuer: check the "
+       "issuer (the cluster's OIDC issuer URL) in the federated credential"},
+      {"AADSTS700212",
+       "the assertion's audience does not match: federated credentials "
+       "expect api://AzureADTokenExchange, and a certificate's assertion "
+       "must name the token URL"},
       {"AADSTS700213",
        "no federated identity credential matches the token's subject: check "
        "the service account in the federated credential"},
@@ -209,7 +216,8 @@ msikv_result msikv__aad_map_error(int status, const char *body, size_t body_len,
                ? "check AZURE_TENANT_ID, AZURE_CLIENT_ID and "
                  "AZURE_CLIENT_SECRET"
                : "the authority refused the request";
-  return msikv_error_set(out_err, rc, "HTTP %d %s%s%s: %s", status,
-                         code[0] ? code : "error", desc[0] ? ": " : "", desc,
-                         hint);
+  /* The hint first: in a chain's message the description may be cut. */
+  return msikv_error_set(out_err, rc, "HTTP %d %s: %s%s%s", status,
+                         code[0] ? code : "error", hint,
+                         desc[0] ? ". Entra ID said: " : "", desc);
 }

@@ -109,8 +109,12 @@ out:
   if (rc)
     msikv_error_prefix(out_err,
                        CC_NAME ": POST %.100s/%.40s/oauth2/v2.0/token for "
-                               "client_id %.40s with the certificate %.100s",
-                       ctx->authority, tenant_id, ctx->client_id, ctx->path);
+                               "client_id %.40s with the certificate %s%s",
+                       ctx->authority, tenant_id, ctx->client_id,
+                       strlen(ctx->path) > 60 ? "..." : "",
+                       ctx->path + (strlen(ctx->path) > 60
+                                        ? strlen(ctx->path) - 60
+                                        : 0));
   msikv_buf_free(&aud);
   msikv_secret_free(assertion);
   msikv__id_request_free(&r);
