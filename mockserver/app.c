@@ -13,7 +13,9 @@ static bool kv_host_matches(void *ctx, const char *host) {
   return ctx && mock_kv_host_matches(ctx, host);
 }
 
-static msikv_result make_kv(mock_app *app, mock_kv **out_kv,
+/* @p restore: load the state file when it exists (start-up); otherwise the
+ * seeded state replaces it (reset). */
+static msikv_result make_kv(mock_app *app, bool restore, mock_kv **out_kv,
                             msikv_error *out_err) {
   mock_kv_config cfg = {
       .dns_suffix = app->dns_suffix,
@@ -35,6 +37,13 @@ static msikv_result make_kv(mock_app *app, mock_kv **out_kv,
     rc = mock_kv_seed_json(kv, vaults, out_err);
   else
     rc = mock_kv_seed_default(kv);
+  if (!rc && app->state_file[0]) {
+    rc = mock_kv_set_state_file(kv, app->state_file);
+    if (!rc && restore)
+      rc = mock_kv_load_state(kv, app->state_file, out_err);
+    if (rc == MSIKV_ERR_NOT_FOUND || (!rc && !restore))
+      rc = mock_kv_save_state(kv, out_err);
+  }
   if (rc) {
     mock_kv_free(kv);
     return rc;
@@ -60,10 +69,12 @@ msikv_result mock_app_new(const mock_app_config *cfg, mock_app **out_app,
   app->admin_port = cfg->admin_port;
   app->key = cfg->key;
   app->value_max_bytes = cfg->value_max_bytes ? cfg->value_max_bytes : 25600;
-  app->token_lifetime_s = cfg->token_lifetime_s > 0 ? cfg->token_lifetime_s
-                                                    : 3600;
+  app->token_lifetime_s =
+      cfg->token_lifetime_s > 0 ? cfg->token_lifetime_s : 3600;
   snprintf(app->ca_path, sizeof(app->ca_path), "%s",
            cfg->ca_path ? cfg->ca_path : "");
+  snprintf(app->state_file, sizeof(app->state_file), "%s",
+           cfg->state_file ? cfg->state_file : "");
   if (cfg->tls_port == 443) {
     snprintf(app->authority, sizeof(app->authority), "https://login.localhost");
     snprintf(app->resource, sizeof(app->resource), "https://%s",
@@ -89,8 +100,8 @@ msikv_result mock_app_new(const mock_app_config *cfg, mock_app **out_app,
   } else {
     mock_principals_default(&app->principals);
   }
-  rc = mock_jwt_verifier_new(cfg->key, app->resource,
-                             app->principals.tenant_id, &app->verifier);
+  rc = mock_jwt_verifier_new(cfg->key, app->resource, app->principals.tenant_id,
+                             &app->verifier);
   if (!rc)
     rc = mock_faults_new(&app->faults);
   if (!rc)
@@ -112,7 +123,7 @@ msikv_result mock_app_new(const mock_app_config *cfg, mock_app **out_app,
       .authority = app->authority,
       .token_lifetime_s = app->token_lifetime_s,
   };
-  rc = make_kv(app, &app->kv, out_err);
+  rc = make_kv(app, true, &app->kv, out_err);
   if (rc)
     goto fail;
   *out_app = app;
@@ -145,7 +156,7 @@ msikv_result mock_app_reset(mock_app *app) {
   pthread_rwlock_wrlock(&app->kv_lock);
   app->replication_lag_ms = 0;
   mock_kv *kv = NULL;
-  msikv_result rc = make_kv(app, &kv, NULL);
+  msikv_result rc = make_kv(app, false, &kv, NULL);
   if (!rc) {
     mock_kv_free(app->kv);
     app->kv = kv;

@@ -39,6 +39,9 @@ typedef struct mock_app_config {
   const mock_jwt_key *key;       /**< Borrowed; outlives the app. */
   const char *ca_path;           /**< Reported by GET /admin/config. */
   size_t reqlog_capacity;        /**< Default 10000. */
+  const char *state_file;        /**< NULL: Key Vault state in memory only;
+                                      else loaded at start when it exists,
+                                      and saved after every write. */
 } mock_app_config;
 
 typedef struct mock_app {
@@ -48,6 +51,7 @@ typedef struct mock_app {
   char identity_header[65];
   char msi_secret[65];
   char ca_path[4096];
+  char state_file[4096]; /**< "" = none */
   int tls_port, msi_port, admin_port;
   size_t value_max_bytes;
   int64_t token_lifetime_s;

@@ -2,6 +2,8 @@
 #include "files.h"
 
 #include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,6 +16,11 @@
 
 msikv_result mock_pem_read_file(const char *path, char **out_data,
                                 size_t *out_len, msikv_error *out_err) {
+  return mock_file_read(path, FILE_MAX, out_data, out_len, out_err);
+}
+
+msikv_result mock_file_read(const char *path, size_t max_bytes, char **out_data,
+                            size_t *out_len, msikv_error *out_err) {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     if (errno == ENOENT)
@@ -21,7 +28,12 @@ msikv_result mock_pem_read_file(const char *path, char **out_data,
     return msikv_error_set(out_err, MSIKV_ERR_CONFIG, "cannot read %s: %s",
                            path, strerror(errno));
   }
-  char *data = msikv_malloc(FILE_MAX + 1);
+  struct stat st;
+  size_t cap = max_bytes;
+  if (fstat(fd, &st) == 0 && st.st_size >= 0 &&
+      (uint64_t)st.st_size < (uint64_t)max_bytes)
+    cap = (size_t)st.st_size + 1; /* room to see the end of file */
+  char *data = msikv_malloc(cap + 1);
   size_t len = 0;
   msikv_result rc = MSIKV_OK;
   if (!data) {
@@ -29,7 +41,17 @@ msikv_result mock_pem_read_file(const char *path, char **out_data,
     goto out;
   }
   for (;;) {
-    ssize_t n = read(fd, data + len, FILE_MAX - len);
+    if (len == cap && cap < max_bytes) { /* it grew since fstat */
+      size_t bigger = cap * 2 < max_bytes ? cap * 2 : max_bytes;
+      char *grown = msikv_realloc(data, bigger + 1);
+      if (!grown) {
+        rc = MSIKV_ERR_NOMEM;
+        goto out;
+      }
+      data = grown;
+      cap = bigger;
+    }
+    ssize_t n = read(fd, data + len, cap - len);
     if (n < 0 && errno == EINTR)
       continue;
     if (n < 0) {
@@ -40,9 +62,9 @@ msikv_result mock_pem_read_file(const char *path, char **out_data,
     if (n == 0)
       break;
     len += (size_t)n;
-    if (len == FILE_MAX) {
+    if (len == max_bytes) {
       rc = msikv_error_set(out_err, MSIKV_ERR_TOO_LARGE,
-                           "%s is larger than 1 MiB", path);
+                           "%s is larger than %zu bytes", path, max_bytes);
       goto out;
     }
   }
@@ -57,8 +79,8 @@ out:
 }
 
 static msikv_result write_temp(const char *path, const char *data, size_t len,
-                               mode_t mode, char *tmp, size_t tmp_size,
-                               msikv_error *out_err) {
+                               mode_t mode, bool durable, char *tmp,
+                               size_t tmp_size, msikv_error *out_err) {
   static unsigned counter;
   snprintf(tmp, tmp_size, "%s.tmp.%ld.%u", path, (long)getpid(), counter++);
   int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
@@ -79,6 +101,13 @@ static msikv_result write_temp(const char *path, const char *data, size_t len,
     }
     off += (size_t)n;
   }
+  if (durable && fsync(fd) != 0) {
+    int e = errno;
+    close(fd);
+    unlink(tmp);
+    return msikv_error_set(out_err, MSIKV_ERR_CONFIG, "cannot sync %s: %s", tmp,
+                           strerror(e));
+  }
   if (close(fd) != 0) {
     unlink(tmp);
     return msikv_error_set(out_err, MSIKV_ERR_CONFIG, "cannot write %s", tmp);
@@ -90,8 +119,8 @@ msikv_result mock_pem_publish(const char *path, const char *data, size_t len,
                               mode_t mode, bool *out_won,
                               msikv_error *out_err) {
   char tmp[4096];
-  msikv_result rc = write_temp(path, data, len, mode, tmp, sizeof(tmp),
-                               out_err);
+  msikv_result rc =
+      write_temp(path, data, len, mode, false, tmp, sizeof(tmp), out_err);
   if (rc)
     return rc;
   *out_won = false;
@@ -105,19 +134,49 @@ msikv_result mock_pem_publish(const char *path, const char *data, size_t len,
   return rc;
 }
 
-msikv_result mock_file_replace(const char *path, const char *data, size_t len,
-                               mode_t mode, msikv_error *out_err) {
+static msikv_result replace(const char *path, const char *data, size_t len,
+                            mode_t mode, bool durable, msikv_error *out_err) {
   char tmp[4096];
-  msikv_result rc = write_temp(path, data, len, mode, tmp, sizeof(tmp),
-                               out_err);
+  msikv_result rc =
+      write_temp(path, data, len, mode, durable, tmp, sizeof(tmp), out_err);
   if (rc)
     return rc;
   if (rename(tmp, path) != 0) {
-    rc = msikv_error_set(out_err, MSIKV_ERR_CONFIG, "cannot write %s: %s",
-                         path, strerror(errno));
+    rc = msikv_error_set(out_err, MSIKV_ERR_CONFIG, "cannot write %s: %s", path,
+                         strerror(errno));
     unlink(tmp);
+    return rc;
   }
+  if (!durable)
+    return MSIKV_OK;
+  /* The rename itself is durable only once the directory is synced. */
+  char dir[4096];
+  snprintf(dir, sizeof(dir), "%s", path);
+  char *slash = strrchr(dir, '/');
+  if (!slash)
+    snprintf(dir, sizeof(dir), ".");
+  else if (slash == dir)
+    dir[1] = '\0';
+  else
+    *slash = '\0';
+  int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0 || fsync(dfd) != 0)
+    rc = msikv_error_set(out_err, MSIKV_ERR_CONFIG,
+                         "cannot sync directory %s: %s", dir, strerror(errno));
+  if (dfd >= 0)
+    close(dfd);
   return rc;
+}
+
+msikv_result mock_file_replace(const char *path, const char *data, size_t len,
+                               mode_t mode, msikv_error *out_err) {
+  return replace(path, data, len, mode, false, out_err);
+}
+
+msikv_result mock_file_replace_durable(const char *path, const char *data,
+                                       size_t len, mode_t mode,
+                                       msikv_error *out_err) {
+  return replace(path, data, len, mode, true, out_err);
 }
 
 msikv_result mock_mkdirs(const char *path, msikv_error *out_err) {

@@ -122,6 +122,27 @@ void mock_kv_set_replication_lag_ms(mock_kv *kv, int64_t ms);
 bool mock_kv_host_matches(const mock_kv *kv, const char *host);
 
 /**
+ * Persistence. From now on every successful write (any request other than
+ * GET that gets a 2xx) saves the whole state to @p path before its reply is
+ * returned: temp file, fsync, rename, fsync of the directory. A failed save
+ * turns the reply into a 500. NULL turns persistence off.
+ * @retval MSIKV_ERR_NOMEM.
+ */
+MSIKV_NODISCARD msikv_result mock_kv_set_state_file(mock_kv *kv,
+                                                    const char *path);
+/**
+ * Replaces all state with the state file @p path (written by this mock).
+ * @retval MSIKV_ERR_NOT_FOUND the file does not exist (state unchanged);
+ * MSIKV_ERR_CONFIG unreadable or malformed, with @p out_err naming what.
+ */
+MSIKV_NODISCARD msikv_result mock_kv_load_state(mock_kv *kv, const char *path,
+                                                msikv_error *out_err);
+/** Saves the state now (e.g. after seeding or a reset); no-op without a
+ * state file. */
+MSIKV_NODISCARD msikv_result mock_kv_save_state(mock_kv *kv,
+                                                msikv_error *out_err);
+
+/**
  * Answers one Key Vault request. Always fills @p resp (status, headers,
  * body); @p resp must have been initialised with mock_response_init().
  */

@@ -31,7 +31,7 @@ static bool digest(const char *payload, size_t len,
   return ok;
 }
 
-static cJSON *version_json(const kv_version *v) {
+cJSON *mock_kv__version_json(const kv_version *v) {
   cJSON *o = cJSON_CreateObject();
   bool ok = o && cJSON_AddStringToObject(o, "version", v->version) &&
             cJSON_AddStringToObject(o, "value", v->value) &&
@@ -75,7 +75,7 @@ msikv_result mock_kv__backup_encode(const kv_secret *secret, msikv_buf *out) {
   if (!versions || !cJSON_AddStringToObject(root, "name", secret->name))
     goto out;
   for (size_t i = 0; i < secret->version_count; i++) {
-    cJSON *v = version_json(&secret->versions[i]);
+    cJSON *v = mock_kv__version_json(&secret->versions[i]);
     if (!v)
       goto out;
     cJSON_AddItemToArray(versions, v);
@@ -123,7 +123,7 @@ static bool read_int(const cJSON *o, const char *key, bool *has, int64_t *out) {
   return true;
 }
 
-static msikv_result version_from_json(kv_secret *s, const cJSON *jv) {
+msikv_result mock_kv__version_from_json(kv_secret *s, const cJSON *jv) {
   const cJSON *ver = cJSON_GetObjectItemCaseSensitive(jv, "version");
   const cJSON *val = cJSON_GetObjectItemCaseSensitive(jv, "value");
   const cJSON *en = cJSON_GetObjectItemCaseSensitive(jv, "enabled");
@@ -198,7 +198,7 @@ msikv_result mock_kv__backup_decode(const char *blob, size_t len,
   memcpy(s->name, name->valuestring, strlen(name->valuestring) + 1);
   const cJSON *jv;
   cJSON_ArrayForEach(jv, versions) {
-    rc = version_from_json(s, jv);
+    rc = mock_kv__version_from_json(s, jv);
     if (rc)
       goto out;
   }

@@ -1035,6 +1035,20 @@ static msikv_result handle(kv_ctx *c) {
   } else {
     mock_kv__auto_purge(c->vault, c->now_s);
     rc = route(c);
+    /* Persist an acknowledged write before the reply leaves. */
+    if (!rc && c->kv->state_file && !method_is(c, "GET") &&
+        c->resp->status >= 200 && c->resp->status < 300) {
+      msikv_error err;
+      msikv_error_clear(&err);
+      if (mock_kv__persist_locked(c->kv, &err)) {
+        mock_response_free(c->resp);
+        mock_response_init(c->resp);
+        rc = reply_error(c, 500, "InternalError", NULL,
+                         "The mock Key Vault could not save its state file: "
+                         "%s. The write is not acknowledged.",
+                         err.message);
+      }
+    }
   }
   pthread_mutex_unlock(&c->kv->lock);
   return rc;

@@ -95,6 +95,7 @@ struct mock_kv {
   kv_vault **vaults;
   size_t vault_count;
   int64_t lag_ms;
+  char *state_file; /**< owned; NULL: not persisted */
 };
 
 /* kv_store.c */
@@ -164,5 +165,18 @@ MSIKV_NODISCARD msikv_result mock_kv__backup_encode(const kv_secret *secret,
 MSIKV_NODISCARD msikv_result mock_kv__backup_decode(const char *blob,
                                                     size_t len,
                                                     kv_secret **out);
+/** One version as JSON (value included; shared by backups and the state
+ * file). @return owned, or NULL on OOM. */
+cJSON *mock_kv__version_json(const kv_version *v);
+/** Appends the version @p jv describes to @p s (version id kept).
+ * @retval MSIKV_ERR_PARSE malformed or duplicate, MSIKV_ERR_NOMEM. */
+MSIKV_NODISCARD msikv_result mock_kv__version_from_json(kv_secret *s,
+                                                        const cJSON *jv);
+
+/* kv_persist.c */
+/** Saves the whole state to kv->state_file; the caller holds kv->lock.
+ * No-op without a state file. */
+MSIKV_NODISCARD msikv_result mock_kv__persist_locked(mock_kv *kv,
+                                                     msikv_error *out_err);
 
 #endif /* MSIKV_MOCK_KV_INTERNAL_H */

@@ -246,6 +246,7 @@ void mock_kv_free(mock_kv *kv) {
     return;
   mock_kv__vaults_free(kv->vaults, kv->vault_count);
   pthread_mutex_destroy(&kv->lock);
+  msikv_free(kv->state_file);
   msikv_free(kv->dns_suffix);
   msikv_free(kv->authority);
   msikv_free(kv->tenant_id);

@@ -24,6 +24,7 @@ typedef struct options {
   const char *env_file;
   const char *seed_file;
   const char *state_dir;
+  const char *state_file;
   const char *dns_suffix;
   const char *tls_names[MOCK_TLS_MAX_NAMES];
   size_t tls_name_count;
@@ -57,6 +58,11 @@ static void usage(FILE *f) {
           "  --state-dir DIR          keeps the CA and the token signing key "
           "(default\n"
           "                           $TMPDIR/msikv-mock)\n"
+          "  --state-file FILE        keep the Key Vault state in FILE: "
+          "loaded at start\n"
+          "                           when it exists, saved (atomically, "
+          "fsync) after\n"
+          "                           every write, before the reply\n"
           "  --dns-suffix S           vault hosts are {vault}.S (default "
           "vault.localhost)\n"
           "  --tls-name NAME          extra certificate name (repeatable)\n"
@@ -136,6 +142,13 @@ static int parse_args(int argc, char **argv, options *o) {
     } else if (strcmp(a, "--state-dir") == 0) {
       TAKE_VALUE();
       o->state_dir = v;
+    } else if (strcmp(a, "--state-file") == 0) {
+      TAKE_VALUE();
+      if (!v[0]) {
+        fprintf(stderr, "mockserver: --state-file needs a file path\n");
+        return -1;
+      }
+      o->state_file = v;
     } else if (strcmp(a, "--dns-suffix") == 0) {
       TAKE_VALUE();
       if (!v[0] || v[0] == '.' || strpbrk(v, ":/ ,*") || strlen(v) > 100) {
@@ -376,6 +389,7 @@ int main(int argc, char **argv) {
       .seed = seed,
       .key = key,
       .ca_path = tls.ca_path,
+      .state_file = o.state_file,
   };
   rc = mock_app_new(&cfg, &app, &err);
   if (rc)
