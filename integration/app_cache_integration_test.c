@@ -183,7 +183,8 @@ static void test_coldConcurrent_oneFetch(void **state) {
   /* Slow Key Vault answers, so that the requests overlap. */
   assert_true(it_admin_fault(&m, "{\"route\":\"kv\",\"kind\":\"delay\","
                                  "\"delay_ms\":300,\"count\":-1}") > 0);
-  const char *extra[] = {"WEBAPP_THREADS=8", NULL};
+  /* Enough threads that all 8 may wait (at most threads - 2 do). */
+  const char *extra[] = {"WEBAPP_THREADS=16", NULL};
   it_webapp w;
   assert_int_equal(it_webapp_start(&m, extra, &w), 0);
   getter g[8];
@@ -217,6 +218,45 @@ static void test_sigterm_inFlightRequestCompletes(void **state) {
   assert_int_equal(it_webapp_stop(&w), 0);
   pthread_join(g.thread, NULL);
   assert_int_equal(g.status, 200);
+  it_mock_stop(&m);
+}
+
+static void test_slowVault_waitersBoundedPingAnswered(void **state) {
+  (void)state;
+  if (it_target_azure())
+    skip(); /* Needs the mock. */
+  it_mock m;
+  assert_int_equal(it_mock_start(&m, NULL), 0);
+  assert_true(it_admin_fault(&m, "{\"route\":\"kv\",\"kind\":\"delay\","
+                                 "\"delay_ms\":1500,\"count\":-1}") > 0);
+  /* 3 threads: one refreshes, one may wait, the rest get 503 Busy. */
+  const char *extra[] = {"WEBAPP_THREADS=3", NULL};
+  it_webapp w;
+  assert_int_equal(it_webapp_start(&m, extra, &w), 0);
+  getter g[6];
+  for (int i = 0; i < 6; i++) {
+    g[i].w = &w;
+    assert_int_equal(pthread_create(&g[i].thread, NULL, getter_run, &g[i]), 0);
+    sleep_ms(20);
+  }
+  sleep_ms(300);
+  it_http r;
+  it_webapp_get(&w, "/ping", NULL, &r);
+  assert_int_equal(r.status, 200); /* A worker is still free. */
+  assert_true(r.seconds < 1.0);
+  it_http_free(&r);
+  int ok = 0;
+  for (int i = 0; i < 6; i++) {
+    pthread_join(g[i].thread, NULL);
+    if (g[i].status == 200)
+      ok++;
+    else
+      assert_int_equal(g[i].status, 503);
+  }
+  assert_true(ok >= 1);
+  assert_int_equal(
+      (int)it_webapp_metric(&w, "msikv_webapp_secret_fetches_total"), 1);
+  assert_int_equal(it_webapp_stop(&w), 0);
   it_mock_stop(&m);
 }
 
@@ -255,6 +295,7 @@ int main(void) {
       cmocka_unit_test(test_outagePastStaleWindow_errorPage),
       cmocka_unit_test(test_tokenExpiry_refreshedAfterClockShift),
       cmocka_unit_test(test_coldConcurrent_oneFetch),
+      cmocka_unit_test(test_slowVault_waitersBoundedPingAnswered),
       cmocka_unit_test(test_sigterm_inFlightRequestCompletes),
       cmocka_unit_test(test_scriptValue_escapedOnPage),
   };
