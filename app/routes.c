@@ -124,9 +124,10 @@ static void explain_identity(const app_config *cfg, const msikv_error *err,
       "is configured. Missing environment variables: %s. %s",
       missing[0] ? missing : "none", err ? err->message : "");
   fmt(out->fix, sizeof(out->fix),
-      "Set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET for "
-      "a service principal (`az ad sp create-for-rbac`) that has Get on "
-      "secrets, then restart the app; or deploy to App Service with a "
+      "Set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (or "
+      "AZURE_CLIENT_CERTIFICATE_PATH) for a service principal (`az ad sp "
+      "create-for-rbac`) that has Get on secrets, or sign in with `az "
+      "login`, then restart the app; or deploy to App Service with a "
       "managed identity.");
 }
 

@@ -132,6 +132,22 @@ static void test_legacy_eachExpiresOnFormat_pageShown(void **state) {
   }
 }
 
+/* IMDS (VMs, AKS pod identity), reached through the default chain. */
+static void test_imds_pageNamesManagedIdentity(void **state) {
+  (void)state;
+  if (it_target_azure())
+    skip(); /* Needs the mock. */
+  const char *args[] = {"--profile", "imds", NULL};
+  it_mock m;
+  assert_int_equal(it_mock_start(&m, args), 0);
+  assert_non_null(it_mock_var(&m, "AZURE_POD_IDENTITY_AUTHORITY_HOST"));
+  it_webapp w;
+  assert_int_equal(it_webapp_start(&m, NULL, &w), 0);
+  assert_page(&w, "<dt>Credential</dt>", MI_OID " (object id)");
+  assert_int_equal(it_webapp_stop(&w), 0);
+  it_mock_stop(&m);
+}
+
 static void test_clientSecret_pageNamesServicePrincipal(void **state) {
   (void)state;
   if (it_target_azure())
@@ -231,6 +247,7 @@ int main(void) {
       cmocka_unit_test(test_azure_page_readsSecret),
       cmocka_unit_test(test_appservice_page_secretCredentialPrincipal),
       cmocka_unit_test(test_legacy_eachExpiresOnFormat_pageShown),
+      cmocka_unit_test(test_imds_pageNamesManagedIdentity),
       cmocka_unit_test(test_clientSecret_pageNamesServicePrincipal),
       cmocka_unit_test(test_maskedDisplay_valueHidden),
       cmocka_unit_test(test_badConfig_exitCode2WithMessage),
