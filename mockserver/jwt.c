@@ -100,24 +100,35 @@ msikv_result mock_b64url_decode(msikv_buf *out, const char *text, size_t len) {
   int bits = 0;
   if (len % 4 == 1)
     return MSIKV_ERR_PARSE;
-  for (size_t i = 0; i < len; i++) {
+  /* Decode into one block, then append once (this is on every request). */
+  unsigned char stack[2048];
+  size_t cap = len / 4 * 3 + 3;
+  unsigned char *bytes = cap <= sizeof(stack) ? stack : msikv_malloc(cap);
+  size_t n = 0;
+  msikv_result rc = MSIKV_OK;
+  if (!bytes)
+    return MSIKV_ERR_NOMEM;
+  for (size_t i = 0; i < len && !rc; i++) {
     int v = b64val(text[i]);
-    if (v < 0)
-      return MSIKV_ERR_PARSE;
+    if (v < 0) {
+      rc = MSIKV_ERR_PARSE;
+      break;
+    }
     acc = (acc << 6) | (uint32_t)v;
     bits += 6;
     if (bits >= 8) {
       bits -= 8;
-      unsigned char byte = (unsigned char)(acc >> bits);
-      msikv_result rc = msikv_buf_append(out, &byte, 1);
-      if (rc)
-        return rc;
+      bytes[n++] = (unsigned char)(acc >> bits);
     }
   }
   /* Leftover bits must be zero (canonical encoding). */
-  if (bits > 0 && (acc & ((1u << bits) - 1)) != 0)
-    return MSIKV_ERR_PARSE;
-  return out->data ? MSIKV_OK : msikv_buf_append(out, "", 0);
+  if (!rc && bits > 0 && (acc & ((1u << bits) - 1)) != 0)
+    rc = MSIKV_ERR_PARSE;
+  if (!rc)
+    rc = msikv_buf_append(out, bytes, n);
+  if (bytes != stack)
+    msikv_free(bytes);
+  return rc;
 }
 
 static msikv_result bn_param_b64(EVP_PKEY *pkey, const char *name,
