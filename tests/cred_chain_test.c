@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <sys/stat.h>
 #include <cmocka.h>
 
@@ -28,7 +30,7 @@
 typedef struct link_ctx {
   msikv_result rc;
   const char *msg;
-  int calls;
+  atomic_int calls;
   int http_status;
 } link_ctx;
 
@@ -206,6 +208,45 @@ static void test_chain_new_bad_args_frees_links(void **state) {
   assert_int_equal(msikv_cred_get_token(chain, SCOPE, NULL, &tok, NULL),
                    MSIKV_ERR_UNAVAILABLE);
   msikv_cred_free(chain);
+}
+
+typedef struct race {
+  msikv_credential *chain;
+  atomic_int failures;
+} race;
+
+static void *race_thread(void *arg) {
+  race *r = arg;
+  for (int i = 0; i < 200; i++) {
+    msikv_token tok = {NULL, 0, 0};
+    msikv_error err;
+    if (msikv_cred_get_token(r->chain, SCOPE, NULL, &tok, &err) != MSIKV_OK ||
+        strcmp(tok.token, "tok-b") != 0)
+      atomic_fetch_add(&r->failures, 1);
+    msikv_token_clear(&tok);
+  }
+  return NULL;
+}
+
+/* 16 threads race on the first call: every one gets B's token, the chain
+ * settles on B, and C is never asked. */
+static void test_chain_threads_race_first_call_one_selection(void **state) {
+  (void)state;
+  link_ctx a = {MSIKV_ERR_UNAVAILABLE, "no env", 0, 0};
+  link_ctx b = {MSIKV_OK, "tok-b", 0, 0};
+  link_ctx c = {MSIKV_OK, "tok-c", 0, 0};
+  race r = {chain3(&a, &b, &c), 0};
+  pthread_t threads[16];
+  for (int i = 0; i < 16; i++)
+    assert_int_equal(pthread_create(&threads[i], NULL, race_thread, &r), 0);
+  for (int i = 0; i < 16; i++)
+    pthread_join(threads[i], NULL);
+  assert_int_equal(atomic_load(&r.failures), 0);
+  assert_int_equal(msikv__cred_chain_selected(r.chain), 1);
+  assert_int_equal(atomic_load(&c.calls), 0);
+  assert_int_equal(atomic_load(&b.calls), 16 * 200);
+  assert_true(atomic_load(&a.calls) <= 16);
+  msikv_cred_free(r.chain);
 }
 
 /* ---- The default chain ---------------------------------------------------- */
@@ -630,6 +671,7 @@ int main(void) {
       cmocka_unit_test(test_chain_all_unavailable_lists_every_link),
       cmocka_unit_test(test_chain_long_reasons_share_the_message),
       cmocka_unit_test(test_chain_new_bad_args_frees_links),
+      cmocka_unit_test(test_chain_threads_race_first_call_one_selection),
       T(test_default_nothing_configured_lists_links_in_order),
       T(test_default_imds_answers_then_full_retries),
       T(test_default_probe_busy_imds_retried),
