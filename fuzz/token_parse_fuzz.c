@@ -29,9 +29,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   cJSON *json = NULL;
   if (msikv__json_parse(body, size, &json) == MSIKV_OK) {
     const char *t = msikv__json_string(json, "access_token");
-    /* Only a token that occurs once in the body: a message may quote
-     * another field (expires_on) that happens to contain it. */
-    if (t && t[0] && occurrences(body, size, t) == 1)
+    /* Only a token that occurs once in the body (a message may quote
+     * another field, expires_on, that happens to contain it) and is longer
+     * than a field name (a message names fields: {"access_token":
+     * "expires_in"} is no leak). Real tokens are hundreds of bytes. */
+    if (t && strlen(t) >= 16 && occurrences(body, size, t) == 1)
       token_text = msikv_strdup(t);
     msikv__json_delete_secret(json);
   }
