@@ -306,8 +306,12 @@ bool mock_faults_take(mock_faults *faults, const char *route,
     if (f->path_prefix[0] &&
         strncmp(path, f->path_prefix, strlen(f->path_prefix)) != 0)
       continue;
-    if (roll >= f->probability)
-      break; /* The first matching fault decides; this time it passes. */
+    if (roll >= f->probability) {
+      /* Matching faults share one roll, each taking the next slice of
+       * [0,1): 10% 503 then 5% 429 gives both, never both at once. */
+      roll -= f->probability;
+      continue;
+    }
     f->hits++;
     if (f->count > 0)
       f->count--;

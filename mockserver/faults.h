@@ -81,9 +81,10 @@ void mock_faults_clear(mock_faults *faults);
 cJSON *mock_faults_to_json(mock_faults *faults);
 
 /**
- * Finds the first fault matching the request and, unless the dice
- * (@p roll in [0,1)) skip it, uses it up once and copies it to @p out.
- * Exhausted faults are removed.
+ * Finds the fault for the request: matching faults share the dice
+ * (@p roll in [0,1)), the first taking [0,p1), the next [p1,p1+p2), and
+ * so on. Uses the chosen one up once and copies it to @p out. Exhausted
+ * faults are removed.
  */
 bool mock_faults_take(mock_faults *faults, const char *route,
                       const char *method, const char *path, double roll,

@@ -90,6 +90,32 @@ static void test_take_count_then_removed(void **state) {
   mock_faults_free(fs);
 }
 
+/* Faults on one route share the roll: 10% 503, then 5% 429, then none. */
+static void test_take_probabilities_share_roll_mixed(void **state) {
+  (void)state;
+  mock_faults *fs = NULL;
+  assert_int_equal(mock_faults_new(&fs), MSIKV_OK);
+  mock_fault f, got;
+  int id = 0;
+  assert_int_equal(mock_fault_parse_spec("route=kv,status=503,probability=0.1",
+                                         &f, NULL),
+                   MSIKV_OK);
+  assert_int_equal(mock_faults_add(fs, &f, &id), MSIKV_OK);
+  assert_int_equal(mock_fault_parse_spec(
+                       "route=kv,status=429,retry_after=1,probability=0.05",
+                       &f, NULL),
+                   MSIKV_OK);
+  assert_int_equal(mock_faults_add(fs, &f, &id), MSIKV_OK);
+  assert_true(mock_faults_take(fs, "kv", "GET", "/", 0.05, &got));
+  assert_int_equal(got.status, 503);
+  assert_true(mock_faults_take(fs, "kv", "GET", "/", 0.12, &got));
+  assert_int_equal(got.status, 429);
+  assert_int_equal(got.retry_after_s, 1);
+  assert_false(mock_faults_take(fs, "kv", "GET", "/", 0.16, &got));
+  assert_false(mock_faults_take(fs, "kv", "GET", "/", 0.99, &got));
+  mock_faults_free(fs);
+}
+
 static void test_take_filters_and_probability(void **state) {
   (void)state;
   mock_faults *fs = NULL;
@@ -201,6 +227,7 @@ int main(void) {
       cmocka_unit_test(test_from_json_numbers_and_strings),
       cmocka_unit_test(test_take_count_then_removed),
       cmocka_unit_test(test_take_filters_and_probability),
+      cmocka_unit_test(test_take_probabilities_share_roll_mixed),
       cmocka_unit_test(test_apply_before_status_and_reset),
       cmocka_unit_test(test_apply_after_body_kinds),
   };
