@@ -193,7 +193,9 @@ static void test_soak_faults_allServedAndRssFlat(void **state) {
   if (seconds >= 60)
     assert_true(tokens >= 1); /* 60 s tokens: refreshed. */
   assert_true(hits > 0);
-  assert_true((double)max_kb <= 1.10 * (double)base_kb);
+  /* Sanitizer builds keep freed memory in quarantine: RSS says nothing. */
+  if (!getenv("MSIKV_SANITIZER"))
+    assert_true((double)max_kb <= 1.10 * (double)base_kb);
 }
 
 int main(void) {
