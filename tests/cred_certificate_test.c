@@ -3,6 +3,7 @@
  * its signature verified with the certificate's public key), its reuse and
  * rebuild, x5c, encrypted keys and bad files. Certificates are generated
  * here with OpenSSL: no private key is committed. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -612,6 +613,53 @@ static void test_environment_bad_certificate_fails_creation(void **state) {
   assert_null(fx->cred);
 }
 
+typedef struct worker {
+  fixture *fx;
+  int index;
+  int failures;
+} worker;
+
+static void *fetch_thread(void *arg) {
+  worker *w = arg;
+  for (int i = 0; i < 20; i++) {
+    char scope[128];
+    snprintf(scope, sizeof(scope), "https://res-%d.example/.default",
+             (w->index + i) % 6);
+    msikv_token tok = {NULL, 0, 0};
+    if (msikv_cred_get_token(w->fx->cred, scope, NULL, &tok, NULL))
+      w->failures++;
+    msikv_token_clear(&tok);
+  }
+  return NULL;
+}
+
+/* Threads fetching different scopes share one assertion (built once under
+ * the credential's lock) and one token per scope. */
+static void test_cert_threads_share_assertion(void **state) {
+  fixture *fx = *state;
+  new_cert(fx, g_plain, NULL);
+  fx->ft.repeat_last = true;
+  push_token(fx, "tok");
+  pthread_t t[8];
+  worker w[8];
+  for (int i = 0; i < 8; i++) {
+    w[i] = (worker){fx, i, 0};
+    assert_int_equal(pthread_create(&t[i], NULL, fetch_thread, &w[i]), 0);
+  }
+  for (int i = 0; i < 8; i++) {
+    pthread_join(t[i], NULL);
+    assert_int_equal(w[i].failures, 0);
+  }
+  assert_int_equal(fake_transport_count(&fx->ft), 6);
+  char *a0 = form_field(fx, 0, "client_assertion");
+  for (size_t i = 1; i < 6; i++) {
+    char *ai = form_field(fx, i, "client_assertion");
+    assert_string_equal(a0, ai);
+    free(ai);
+  }
+  free(a0);
+}
+
 static msikv_result oom_create(void *ctx) {
   fixture *fx = ctx;
   msikv_credential *c = NULL;
@@ -654,6 +702,7 @@ int main(void) {
       T(test_cert_send_chain_adds_x5c_leaf_first),
       T(test_cert_assertion_reused_then_rebuilt_before_expiry),
       T(test_cert_token_cached_one_request),
+      T(test_cert_threads_share_assertion),
       T(test_cert_encrypted_key_needs_password),
       T(test_cert_bad_files_config_errors),
       T(test_cert_aad_rejects_assertion_auth_with_hint),
