@@ -42,8 +42,13 @@ static bool get_int(const cJSON *o, const char *name, int64_t *out) {
 
 static void config(mock_app *app, mock_response *resp) {
   char kv_url[256], id_ep[128], imds[128];
-  snprintf(kv_url, sizeof(kv_url), "https://demo.%s:%d", app->dns_suffix,
-           app->tls_port);
+  /* As Azure writes it: no port when it is 443 (the ids, the challenge's
+   * resource and Python's host-and-port check agree). */
+  if (app->tls_port == 443)
+    snprintf(kv_url, sizeof(kv_url), "https://demo.%s", app->dns_suffix);
+  else
+    snprintf(kv_url, sizeof(kv_url), "https://demo.%s:%d", app->dns_suffix,
+             app->tls_port);
   snprintf(id_ep, sizeof(id_ep), "http://127.0.0.1:%d/msi/token",
            app->msi_port);
   snprintf(imds, sizeof(imds), "http://127.0.0.1:%d", app->msi_port);

@@ -241,8 +241,13 @@ static msikv_result append_var(msikv_buf *out, bool export_, const char *name,
 static msikv_result build_vars(const mock_app *app, const char *profile,
                                bool export_, msikv_buf *out) {
   char kv_url[256], ep[128], imds[128], admin[128], port[16];
-  snprintf(kv_url, sizeof(kv_url), "https://demo.%s:%d", app->dns_suffix,
-           app->tls_port);
+  /* As Azure writes it: no port when it is 443 (the ids, the challenge's
+   * resource and Python's host-and-port check agree). */
+  if (app->tls_port == 443)
+    snprintf(kv_url, sizeof(kv_url), "https://demo.%s", app->dns_suffix);
+  else
+    snprintf(kv_url, sizeof(kv_url), "https://demo.%s:%d", app->dns_suffix,
+             app->tls_port);
   snprintf(ep, sizeof(ep), "http://127.0.0.1:%d/msi/token", app->msi_port);
   snprintf(imds, sizeof(imds), "http://127.0.0.1:%d", app->msi_port);
   snprintf(admin, sizeof(admin), "http://127.0.0.1:%d", app->admin_port);

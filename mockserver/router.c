@@ -54,7 +54,11 @@ mock_route mock_router_match(const mock_router *router,
     if (router->kv_host_matches && host[0] &&
         router->kv_host_matches(router->kv_ctx, host))
       return MOCK_ROUTE_KV;
+    /* login.microsoftonline.com too, for clients that pin that name to the
+     * mock (with --tls-name login.microsoftonline.com): MSAL sends its
+     * instance discovery there whatever the authority. */
     if (host_is(host, "login.localhost") || host_is(host, "localhost") ||
+        host_is(host, "login.microsoftonline.com") ||
         host_is(host, "127.0.0.1") || host_is(host, "::1"))
       return MOCK_ROUTE_ENTRA;
     return MOCK_ROUTE_NONE;

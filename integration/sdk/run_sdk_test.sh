@@ -1,7 +1,13 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Runs one official-SDK conformance program against the real //mockserver.
-# usage: run_sdk_test.sh python|node sp|mi|cert|workload
+# usage: run_sdk_test.sh python|node sp|mi|cert|workload|default
+#
+# "default" runs DefaultAzureCredential with no options at all: the script
+# re-runs itself in a private network namespace (unshare -n, as root), where
+# the mock listens on 127.0.0.1:443 and also plays login.microsoftonline.com
+# (--tls-name), so nothing in the SDK's configuration points at the mock but
+# the CA and the in-process name pinning.
 #
 # Starts the mock on port 0 (profile sp or appservice) in TEST_TMPDIR, loads
 # the variables it prints, trusts its CA (REQUESTS_CA_BUNDLE /
@@ -22,9 +28,9 @@ set -uo pipefail
 sdk="${1:-}"
 mode="${2:-}"
 case "$sdk:$mode" in
-  python:sp | python:mi | python:cert | python:workload) ;;
-  node:sp | node:mi | node:cert | node:workload) ;;
-  *) echo "usage: $0 python|node sp|mi|cert|workload"; exit 2 ;;
+  python:sp | python:mi | python:cert | python:workload | python:default) ;;
+  node:sp | node:mi | node:cert | node:workload | node:default) ;;
+  *) echo "usage: $0 python|node sp|mi|cert|workload|default"; exit 2 ;;
 esac
 label="$sdk-sdk $mode"
 root="${TEST_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}/${TEST_WORKSPACE:-}"
@@ -34,6 +40,24 @@ export HOME="$tmp/home"
 mkdir -p "$HOME"
 
 fail() { echo "FAIL: $label: $*"; exit 1; }
+
+# ---- "default": into a private network namespace with loopback up.
+if [ "$mode" = default ] && [ -z "${MSIKV_IN_NETNS:-}" ]; then
+  if ! unshare -n true 2>/dev/null; then
+    echo "SKIP: $label: needs a private network namespace (unshare -n, as root) to serve port 443"
+    exit 0
+  fi
+  export MSIKV_IN_NETNS=1
+  exec unshare -n bash -c '
+    if command -v ip >/dev/null 2>&1; then ip link set lo up
+    else /usr/bin/python3 -c "
+import fcntl, socket, struct
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+flags = struct.unpack(\"16sH\", fcntl.ioctl(s, 0x8913, struct.pack(\"16sH\", b\"lo\", 0)))[1]
+fcntl.ioctl(s, 0x8914, struct.pack(\"16sH\", b\"lo\", flags | 0x41))"
+    fi || { echo "FAIL: cannot bring up loopback in the namespace"; exit 1; }
+    exec bash "$0" "$@"' "$0" "$@"
+fi
 missing_sdk() {
   case " ${MSIKV_SDK_UNAVAILABLE:-} " in
     *" $sdk "*)
@@ -103,7 +127,9 @@ if [ "$mode" = cert ]; then
 EOF
   seed_args=(--seed "$tmp/seed.json")
 fi
-"$mock" --port 0 --profile "$profile" --state-dir "$tmp/mock-state" \
+port_args=(--port 0)
+[ "$mode" = default ] && port_args=(--port 443 --tls-name login.microsoftonline.com)
+"$mock" "${port_args[@]}" --profile "$profile" --state-dir "$tmp/mock-state-$mode" \
   --env-file "$env_file" "${seed_args[@]}" >"$log" 2>&1 &
 mock_pid=$!
 stop_mock() {
@@ -140,6 +166,11 @@ case "$mode" in
   cert)
     unset AZURE_CLIENT_SECRET
     export AZURE_CLIENT_ID="$cert_client" AZURE_CLIENT_CERTIFICATE_PATH="$tmp/cert-combined.pem" ;;
+  default)
+    # Nothing but the service principal's identity: the authority is the
+    # SDK's default, https://login.microsoftonline.com.
+    unset AZURE_AUTHORITY_HOST
+    export MSIKV_PIN_MICROSOFT_LOGIN=1 ;;
   workload)
     # The program mints the token file through POST /admin/federated-token.
     unset AZURE_CLIENT_SECRET

@@ -15,6 +15,9 @@
 //             get and set pass.
 //   workload  WorkloadIdentityCredential (AZURE_FEDERATED_TOKEN_FILE, minted
 //             by POST /admin/federated-token): get passes, set 403.
+//   default   new DefaultAzureCredential() and new SecretClient(url, cred)
+//             with no options: the mock plays login.microsoftonline.com on
+//             port 443 in a private network namespace; get and set pass.
 //
 // Prints cmocka-style lines and a "[  PASSED  ] N test(s)." summary; exits 1
 // if any step failed.
@@ -32,6 +35,7 @@ try {
 const {
   ClientCertificateCredential,
   ClientSecretCredential,
+  DefaultAzureCredential,
   ManagedIdentityCredential,
   WorkloadIdentityCredential,
 } = identity;
@@ -121,6 +125,9 @@ function makeCredential(mode) {
 }
 
 function makeClient(mode) {
+  if (mode === "default") {
+    return new SecretClient(process.env.KEY_VAULT_URL, new DefaultAzureCredential());
+  }
   return new SecretClient(process.env.KEY_VAULT_URL, makeCredential(mode), {
     disableChallengeResourceVerification: false,
   });
@@ -322,11 +329,26 @@ async function runWorkload(r) {
   });
 }
 
+async function runDefault(r) {
+  const client = makeClient("default");
+  await r.step("default_credential_get_seeded_secret", async () => {
+    const s = await client.getSecret(SEEDED_NAME);
+    expect(s.value === SEEDED_VALUE, `seeded value is ${s.value}`);
+  });
+  await r.step("default_credential_set_then_get", async () => {
+    const s = await client.setSecret("zero-config", "no options anywhere");
+    expect((await client.getSecret("zero-config")).value === s.value, "read back");
+  });
+  await r.step("default_credential_fresh_client_first_request_is_put", async () => {
+    expect((await makeClient("default").setSecret("zc-put", "x")).value === "x", "value echoed");
+  });
+}
+
 async function main() {
   const mode = process.argv[2];
-  const runs = { sp: runSp, mi: runMi, cert: runCert, workload: runWorkload };
+  const runs = { sp: runSp, mi: runMi, cert: runCert, workload: runWorkload, default: runDefault };
   if (!runs[mode]) {
-    console.log("usage: node -r ./pin-hosts.js conformance.js sp|mi|cert|workload");
+    console.log("usage: node -r ./pin-hosts.js conformance.js sp|mi|cert|workload|default");
     return 2;
   }
   for (const v of ["KEY_VAULT_URL", "NODE_EXTRA_CA_CERTS"]) {
@@ -347,8 +369,13 @@ async function main() {
   const r = new Runner(`node-sdk ${mode}`);
   await runs[mode](r);
   await r.step("no_name_outside_loopback_was_looked_up", async () => {
+    const microsoft = process.env.MSIKV_PIN_MICROSOFT_LOGIN === "1";
     const outside = [...globalThis.__pinnedHostsLookedUp].filter(
-      (h) => h !== "login.localhost" && h !== "localhost" && !h.endsWith(".vault.localhost"),
+      (h) =>
+        h !== "login.localhost" &&
+        h !== "localhost" &&
+        !h.endsWith(".vault.localhost") &&
+        !(microsoft && h === "login.microsoftonline.com"),
     );
     expect(outside.length === 0, `looked up: ${outside}`);
   });

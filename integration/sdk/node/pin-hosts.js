@@ -14,6 +14,7 @@ globalThis.__pinnedHostsLookedUp = lookedUp;
 
 function isPinned(host) {
   const h = String(host || "").toLowerCase().replace(/\.$/, "");
+  if (h === "login.microsoftonline.com") return process.env.MSIKV_PIN_MICROSOFT_LOGIN === "1";
   return h === "login.localhost" || h === "localhost" || h.endsWith(".vault.localhost");
 }
 

@@ -17,6 +17,10 @@ usage: /usr/bin/python3 conformance.py sp|mi|cert|workload
             RS256 with x5t): get and set pass.
   workload  ManagedIdentityCredential with AZURE_FEDERATED_TOKEN_FILE (the
             token minted by POST /admin/federated-token): get passes, set 403.
+  default   DefaultAzureCredential() and SecretClient(url, cred) with no
+            options at all: the mock plays login.microsoftonline.com on port
+            443 in a private network namespace (MSIKV_PIN_MICROSOFT_LOGIN=1
+            pins that name too); get and set pass.
 
 Prints cmocka-style lines ("[       OK ] step", "[  FAILED  ] step") and a
 "[  PASSED  ] N test(s)." summary; exits 1 if any step failed.
@@ -30,6 +34,8 @@ import traceback
 
 PINNED_SUFFIXES = (".vault.localhost",)
 PINNED_NAMES = ("login.localhost", "localhost")
+if os.environ.get("MSIKV_PIN_MICROSOFT_LOGIN") == "1":
+    PINNED_NAMES += ("login.microsoftonline.com",)
 _real_getaddrinfo = socket.getaddrinfo
 resolved = []
 
@@ -52,6 +58,7 @@ socket.getaddrinfo = pinned_getaddrinfo
 try:
     from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
     from azure.identity import (CertificateCredential, ClientSecretCredential,
+                                DefaultAzureCredential,
                                 ManagedIdentityCredential)
     from azure.keyvault.secrets import SecretClient
     import azure.identity
@@ -136,6 +143,8 @@ def make_credential(mode):
 
 
 def make_client(mode):
+    if mode == "default":  # no options at all
+        return SecretClient(os.environ["KEY_VAULT_URL"], DefaultAzureCredential())
     return SecretClient(os.environ["KEY_VAULT_URL"], make_credential(mode),
                         verify_challenge_resource=True)
 
@@ -323,9 +332,29 @@ def run_workload(r):
     r.step("workload_identity_set_is_403", set_denied)
 
 
+def run_default(r):
+    client = make_client("default")
+
+    def get_seeded():
+        s = client.get_secret(SEEDED_NAME)
+        expect(s.value == SEEDED_VALUE, "seeded value is %r" % s.value)
+        expect(s.id.startswith("https://demo.vault.localhost/secrets/"),
+               "no port in ids on 443: %s" % s.id)
+    r.step("default_credential_get_seeded_secret", get_seeded)
+
+    def set_get():
+        s = client.set_secret("zero-config", "no options anywhere")
+        expect(client.get_secret("zero-config").value == s.value, "read back")
+    r.step("default_credential_set_then_get", set_get)
+
+    r.step("default_credential_fresh_client_first_request_is_put",
+           lambda: expect(make_client("default").set_secret("zc-put", "x").value == "x",
+                          "value echoed"))
+
+
 def main():
     mode = sys.argv[1] if len(sys.argv) > 1 else ""
-    if mode not in ("sp", "mi", "cert", "workload"):
+    if mode not in ("sp", "mi", "cert", "workload", "default"):
         print(__doc__)
         return 2
     for var in ("KEY_VAULT_URL", "REQUESTS_CA_BUNDLE"):
@@ -336,7 +365,8 @@ def main():
         sys.version.split()[0], azure.identity.__version__,
         azure.keyvault.secrets.__version__, mode))
     r = Runner("python-sdk %s" % mode)
-    {"sp": run_sp, "mi": run_mi, "cert": run_cert, "workload": run_workload}[mode](r)
+    {"sp": run_sp, "mi": run_mi, "cert": run_cert, "workload": run_workload,
+     "default": run_default}[mode](r)
     outside = sorted(set(h for h in resolved
                          if h not in PINNED_NAMES and not h.endswith(PINNED_SUFFIXES)))
     r.step("no_name_outside_loopback_was_looked_up",
