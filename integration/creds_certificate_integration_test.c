@@ -120,15 +120,13 @@ static void run_cli(const char *const *args, const char *cert,
   snprintf(vars[n], sizeof(vars[n]), "SSL_CERT_FILE=%s", mock.ca_file);
   envp[n] = vars[n];
   n++;
-  snprintf(vars[n], sizeof(vars[n]), "AZURE_AUTHORITY_HOST=%s",
-           mock.authority);
+  snprintf(vars[n], sizeof(vars[n]), "AZURE_AUTHORITY_HOST=%s", mock.authority);
   envp[n] = vars[n];
   n++;
   snprintf(vars[n], sizeof(vars[n]), "AZURE_TENANT_ID=%s", mock.tenant_id);
   envp[n] = vars[n];
   n++;
-  snprintf(vars[n], sizeof(vars[n]), "AZURE_CLIENT_CERTIFICATE_PATH=%s",
-           cert);
+  snprintf(vars[n], sizeof(vars[n]), "AZURE_CLIENT_CERTIFICATE_PATH=%s", cert);
   envp[n] = vars[n];
   n++;
   envp[n++] = "AZURE_CLIENT_ID=" CERT_CLIENT;
@@ -151,11 +149,9 @@ static void read_ok(const char *cert, const char *const *extra) {
 static void test_certificate_secret_get_each_form(void **state) {
   (void)state;
   read_ok(plain, NULL);
-  const char *send_chain[] = {"AZURE_CLIENT_SEND_CERTIFICATE_CHAIN=true",
-                              NULL};
+  const char *send_chain[] = {"AZURE_CLIENT_SEND_CERTIFICATE_CHAIN=true", NULL};
   read_ok(chain, send_chain);
-  const char *password[] = {"AZURE_CLIENT_CERTIFICATE_PASSWORD=it-pa55",
-                            NULL};
+  const char *password[] = {"AZURE_CLIENT_CERTIFICATE_PASSWORD=it-pa55", NULL};
   read_ok(encrypted, password);
   const char *tok[] = {"token", "-o", "json", NULL};
   it_proc p;

@@ -54,8 +54,7 @@ static void run_cli(const char *const *args, it_proc *out) {
   snprintf(vars[n], sizeof(vars[n]), "SSL_CERT_FILE=%s", mock.ca_file);
   envp[n] = vars[n];
   n++;
-  snprintf(vars[n], sizeof(vars[n]), "AZURE_AUTHORITY_HOST=%s",
-           mock.authority);
+  snprintf(vars[n], sizeof(vars[n]), "AZURE_AUTHORITY_HOST=%s", mock.authority);
   envp[n] = vars[n];
   n++;
   snprintf(vars[n], sizeof(vars[n]), "AZURE_TENANT_ID=%s", mock.tenant_id);
@@ -122,6 +121,6 @@ int main(void) {
       cmocka_unit_test(test_workload_secret_get_and_token),
       cmocka_unit_test(test_workload_refusals_explained),
   };
-  return cmocka_run_group_tests_name("creds_workload_integration", tests,
-                                     setup, teardown);
+  return cmocka_run_group_tests_name("creds_workload_integration", tests, setup,
+                                     teardown);
 }

@@ -40,8 +40,7 @@ static int setup(void **state) {
   fx->opts = msikv_identity_options_default();
   fx->opts.clock = &fx->fc.clock;
   const char *tmp = getenv("TEST_TMPDIR");
-  snprintf(fx->dir, sizeof(fx->dir), "%s/az-%d", tmp ? tmp : "/tmp",
-           ++counter);
+  snprintf(fx->dir, sizeof(fx->dir), "%s/az-%d", tmp ? tmp : "/tmp", ++counter);
   mkdir(fx->dir, 0700);
   snprintf(fx->args_file, sizeof(fx->args_file), "%s/args", fx->dir);
   snprintf(fx->count_file, sizeof(fx->count_file), "%s/count", fx->dir);
@@ -197,8 +196,8 @@ static void test_cli_parse_token_table(void **state) {
        MSIKV_OK, T0 + 3600, NULL},
       {"{\"expires_on\":1700003600}", MSIKV_ERR_PARSE, 0, "no accessToken"},
       {"{\"accessToken\":\"a\"}", MSIKV_ERR_PARSE, 0, "neither"},
-      {"{\"accessToken\":\"a\",\"expiresOn\":\"tomorrow\"}", MSIKV_ERR_PARSE,
-       0, "expiresOn is not a valid time"},
+      {"{\"accessToken\":\"a\",\"expiresOn\":\"tomorrow\"}", MSIKV_ERR_PARSE, 0,
+       "expiresOn is not a valid time"},
       {"{\"accessToken\":\"a\",\"expires_on\":1699999000}", MSIKV_ERR_PARSE, 0,
        "expired"},
       {"{\"accessToken\":\"a\",\"expires_on\":1800000000}", MSIKV_ERR_PARSE, 0,
@@ -209,9 +208,8 @@ static void test_cli_parse_token_table(void **state) {
     msikv_token tok = {NULL, 0, 0};
     msikv_error err;
     msikv_error_clear(&err);
-    assert_int_equal(msikv__cli_parse_token(cases[i].json,
-                                            strlen(cases[i].json), T0, &tok,
-                                            &err),
+    assert_int_equal(msikv__cli_parse_token(
+                         cases[i].json, strlen(cases[i].json), T0, &tok, &err),
                      cases[i].rc);
     if (cases[i].rc == MSIKV_OK) {
       assert_int_equal(tok.expires_on_s, cases[i].expires);
@@ -273,8 +271,8 @@ static void test_cli_timeout_kills_az_unavailable(void **state) {
   msikv_error err;
   assert_int_equal(get(fx, SCOPE, NULL, &tok, &err), MSIKV_ERR_UNAVAILABLE);
   clock_gettime(CLOCK_MONOTONIC, &b);
-  double s = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) /
-                                                 1e9;
+  double s =
+      (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
   assert_true(s < 5.0);
   assert_non_null(strstr(err.message, "did not answer within 300 ms"));
 }
@@ -289,14 +287,12 @@ static void test_cli_bad_output_parse_error(void **state) {
   assert_non_null(strstr(err.message, "not a JSON object"));
 }
 
-static void test_cli_bad_scope_or_tenant_rejected_before_running(
-    void **state) {
+static void test_cli_bad_scope_or_tenant_rejected_before_running(void **state) {
   fixture *fx = *state;
   fake_az_ok(fx, T0 + 3600);
   create(fx, NULL);
-  const char *scopes[] = {"https://vault.azure.net/.default; rm -rf ~",
-                          "a b", "$(id)", "https://x/.default\n--tenant",
-                          "'quoted'"};
+  const char *scopes[] = {"https://vault.azure.net/.default; rm -rf ~", "a b",
+                          "$(id)", "https://x/.default\n--tenant", "'quoted'"};
   for (size_t i = 0; i < sizeof(scopes) / sizeof(scopes[0]); i++) {
     msikv_token tok = {NULL, 0, 0};
     msikv_error err;

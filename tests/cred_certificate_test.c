@@ -28,8 +28,7 @@
 
 #define T0_MS 1700000000000LL
 #define T0 (T0_MS / 1000)
-#define TOKEN_URL                                                              \
-  "https://login.microsoftonline.com/tenant-1/oauth2/v2.0/token"
+#define TOKEN_URL "https://login.microsoftonline.com/tenant-1/oauth2/v2.0/token"
 
 /* Generated once for the whole group. */
 static EVP_PKEY *g_ca_key, *g_leaf_key;
@@ -68,9 +67,8 @@ static void write_pem(const char *path, EVP_PKEY *key, const char *password,
   FILE *f = fopen(path, "w");
   assert_non_null(f);
   if (key && password)
-    assert_int_equal(PEM_write_PKCS8PrivateKey(f, key, EVP_aes_256_cbc(),
-                                               NULL, 0, NULL,
-                                               (void *)password),
+    assert_int_equal(PEM_write_PKCS8PrivateKey(f, key, EVP_aes_256_cbc(), NULL,
+                                               0, NULL, (void *)password),
                      1);
   else if (key)
     assert_int_equal(PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL),
@@ -354,8 +352,8 @@ static void check_claims(const cJSON *p, int64_t now_s) {
 static void new_cert(fixture *fx, const char *path,
                      const msikv_client_certificate_options *co) {
   msikv_error err;
-  if (msikv_cred_client_certificate_new(&fx->opts, "tenant-1", "client-1",
-                                        path, co, &fx->cred, &err))
+  if (msikv_cred_client_certificate_new(&fx->opts, "tenant-1", "client-1", path,
+                                        co, &fx->cred, &err))
     fail_msg("create: %s", err.message);
 }
 
@@ -446,8 +444,8 @@ static void test_cert_send_chain_adds_x5c_leaf_first(void **state) {
   free(jwt);
 }
 
-static void test_cert_assertion_reused_then_rebuilt_before_expiry(
-    void **state) {
+static void
+test_cert_assertion_reused_then_rebuilt_before_expiry(void **state) {
   fixture *fx = *state;
   new_cert(fx, g_plain, NULL);
   fx->ft.repeat_last = true;
@@ -528,28 +526,27 @@ static void test_cert_bad_files_config_errors(void **state) {
   for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
     msikv_error err;
     msikv_credential *c = NULL;
-    assert_int_equal(msikv_cred_client_certificate_new(&fx->opts, "tenant-1",
-                                                       "client-1",
-                                                       cases[i].path, NULL, &c,
-                                                       &err),
-                     cases[i].rc);
+    assert_int_equal(
+        msikv_cred_client_certificate_new(&fx->opts, "tenant-1", "client-1",
+                                          cases[i].path, NULL, &c, &err),
+        cases[i].rc);
     assert_non_null(strstr(err.message, cases[i].expect));
     assert_non_null(strstr(err.message, "ClientCertificateCredential"));
     assert_null(c);
   }
   msikv_error err;
   msikv_credential *c = NULL;
-  assert_int_equal(msikv_cred_client_certificate_new(
-                       &fx->opts, "bad/tenant", "client-1", g_plain, NULL, &c,
-                       &err),
+  assert_int_equal(msikv_cred_client_certificate_new(&fx->opts, "bad/tenant",
+                                                     "client-1", g_plain, NULL,
+                                                     &c, &err),
                    MSIKV_ERR_ARG);
-  assert_int_equal(msikv_cred_client_certificate_new(
-                       &fx->opts, "tenant-1", "", g_plain, NULL, &c, &err),
+  assert_int_equal(msikv_cred_client_certificate_new(&fx->opts, "tenant-1", "",
+                                                     g_plain, NULL, &c, &err),
                    MSIKV_ERR_ARG);
   fx->opts.authority_host = "http://login.example";
-  assert_int_equal(msikv_cred_client_certificate_new(
-                       &fx->opts, "tenant-1", "client-1", g_plain, NULL, &c,
-                       &err),
+  assert_int_equal(msikv_cred_client_certificate_new(&fx->opts, "tenant-1",
+                                                     "client-1", g_plain, NULL,
+                                                     &c, &err),
                    MSIKV_ERR_INSECURE);
 }
 
@@ -590,8 +587,7 @@ static void test_environment_certificate_selected_with_chain(void **state) {
   get_ok(fx, "https://vault.azure.net/.default");
   char *jwt = form_field(fx, 0, "client_assertion");
   decoded d = verify_jwt(jwt, true);
-  assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(d.header, "x5c")),
-                   1);
+  assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(d.header, "x5c")), 1);
   check_claims(d.payload, T0);
   cJSON_Delete(d.header);
   cJSON_Delete(d.payload);
@@ -678,8 +674,8 @@ static msikv_result oom_get(void *ctx) {
       &fx->opts, "tenant-1", "client-1", g_chain, &co, &c, NULL);
   if (!rc) {
     msikv_token tok = {NULL, 0, 0};
-    rc = msikv_cred_get_token(c, "https://vault.azure.net/.default", NULL,
-                              &tok, NULL);
+    rc = msikv_cred_get_token(c, "https://vault.azure.net/.default", NULL, &tok,
+                              NULL);
     msikv_token_clear(&tok);
   }
   msikv_cred_free(c);

@@ -249,7 +249,7 @@ static void test_chain_threads_race_first_call_one_selection(void **state) {
   msikv_cred_free(r.chain);
 }
 
-/* ---- The default chain ---------------------------------------------------- */
+/* ---- The default chain --------------------------------------------------- */
 
 typedef struct fixture {
   fake_transport ft;
@@ -344,8 +344,7 @@ static long pos(const char *msg, const char *name) {
   return p ? (long)(p - msg) : -1;
 }
 
-static void test_default_nothing_configured_lists_links_in_order(
-    void **state) {
+static void test_default_nothing_configured_lists_links_in_order(void **state) {
   fixture *fx = *state;
   create_default(fx);
   assert_string_equal(msikv_cred_name(fx->cred), "DefaultAzureCredential");
@@ -524,8 +523,9 @@ static void test_default_app_service_source_named_no_probe(void **state) {
   assert_string_equal(msikv_cred_name(fx->cred),
                       "ManagedIdentityCredential (App Service)");
   fake_transport_push(&fx->ft, 500, NULL, "{}");
-  fake_transport_push(&fx->ft, 200, NULL,
-                      "{\"access_token\":\"mi\",\"expires_on\":\"1700003600\"}");
+  fake_transport_push(
+      &fx->ft, 200, NULL,
+      "{\"access_token\":\"mi\",\"expires_on\":\"1700003600\"}");
   msikv_token tok = {NULL, 0, 0};
   assert_int_equal(get(fx, &tok, NULL), MSIKV_OK);
   msikv_token_clear(&tok);

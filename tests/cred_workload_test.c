@@ -171,26 +171,25 @@ static void test_workload_missing_vars_unavailable_lists_names(void **state) {
   fixture *fx = *state;
   env_set(fx, "AZURE_CLIENT_ID", "client-value");
   msikv_error err;
-  assert_int_equal(msikv_cred_workload_identity_new(&fx->opts, NULL, NULL,
-                                                    NULL, &fx->cred, &err),
+  assert_int_equal(msikv_cred_workload_identity_new(&fx->opts, NULL, NULL, NULL,
+                                                    &fx->cred, &err),
                    MSIKV_ERR_UNAVAILABLE);
   assert_non_null(strstr(err.message, "set: AZURE_CLIENT_ID; missing: "
                                       "AZURE_TENANT_ID, "
                                       "AZURE_FEDERATED_TOKEN_FILE"));
   assert_null(strstr(err.message, "client-value"));
   assert_null(fx->cred);
-  assert_int_equal(msikv_cred_workload_identity_new(&fx->opts, "bad tenant",
-                                                    "c", fx->path, &fx->cred,
-                                                    &err),
+  assert_int_equal(msikv_cred_workload_identity_new(
+                       &fx->opts, "bad tenant", "c", fx->path, &fx->cred, &err),
                    MSIKV_ERR_ARG);
 }
 
 static void test_workload_unreadable_or_empty_file_config(void **state) {
   fixture *fx = *state;
-  assert_int_equal(msikv_cred_workload_identity_new(
-                       &fx->opts, "tenant-1", "client-1", "/nonexistent/tok",
-                       &fx->cred, NULL),
-                   MSIKV_OK);
+  assert_int_equal(
+      msikv_cred_workload_identity_new(&fx->opts, "tenant-1", "client-1",
+                                       "/nonexistent/tok", &fx->cred, NULL),
+      MSIKV_OK);
   msikv_token tok = {NULL, 0, 0};
   msikv_error err;
   assert_int_equal(msikv_cred_get_token(fx->cred,
@@ -235,12 +234,12 @@ static void test_workload_aad_no_federated_match_auth(void **state) {
 static msikv_result oom_run(void *ctx) {
   fixture *fx = ctx;
   msikv_credential *c = NULL;
-  msikv_result rc = msikv_cred_workload_identity_new(&fx->opts, NULL, NULL,
-                                                     NULL, &c, NULL);
+  msikv_result rc =
+      msikv_cred_workload_identity_new(&fx->opts, NULL, NULL, NULL, &c, NULL);
   if (!rc) {
     msikv_token tok = {NULL, 0, 0};
-    rc = msikv_cred_get_token(c, "https://vault.azure.net/.default", NULL,
-                              &tok, NULL);
+    rc = msikv_cred_get_token(c, "https://vault.azure.net/.default", NULL, &tok,
+                              NULL);
     msikv_token_clear(&tok);
   }
   msikv_cred_free(c);

@@ -99,10 +99,11 @@ msikv_result msikv__aad_build_request(const char *authority, const char *tenant,
                out_err);
 }
 
-msikv_result msikv__aad_build_assertion_request(
-    const char *authority, const char *tenant, const char *client_id,
-    const char *assertion, const char *scope, msikv__id_request *out,
-    msikv_error *out_err) {
+msikv_result
+msikv__aad_build_assertion_request(const char *authority, const char *tenant,
+                                   const char *client_id, const char *assertion,
+                                   const char *scope, msikv__id_request *out,
+                                   msikv_error *out_err) {
   if (!authority || !client_id || !*client_id || !assertion || !*assertion ||
       !scope || !*scope)
     return msikv_error_set(out_err, MSIKV_ERR_ARG,

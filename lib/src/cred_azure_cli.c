@@ -49,8 +49,8 @@ bool msikv__cli_scope_is_valid(const char *scope) {
     return false;
   for (const char *c = scope; *c; c++) {
     bool ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
-              (*c >= '0' && *c <= '9') || *c == '_' || *c == '-' ||
-              *c == '.' || *c == ':' || *c == '/';
+              (*c >= '0' && *c <= '9') || *c == '_' || *c == '-' || *c == '.' ||
+              *c == ':' || *c == '/';
     if (!ok)
       return false;
   }
@@ -75,10 +75,9 @@ static msikv_result parse_local_time(const char *text, int64_t *out_s) {
   memset(&tm, 0, sizeof(tm));
   int y, mo, d, h, mi, s;
   if (strlen(text) < 19 || !digits(text, 4, &y) || text[4] != '-' ||
-      !digits(text + 5, 2, &mo) || text[7] != '-' ||
-      !digits(text + 8, 2, &d) || (text[10] != ' ' && text[10] != 'T') ||
-      !digits(text + 11, 2, &h) || text[13] != ':' ||
-      !digits(text + 14, 2, &mi) || text[16] != ':' ||
+      !digits(text + 5, 2, &mo) || text[7] != '-' || !digits(text + 8, 2, &d) ||
+      (text[10] != ' ' && text[10] != 'T') || !digits(text + 11, 2, &h) ||
+      text[13] != ':' || !digits(text + 14, 2, &mi) || text[16] != ':' ||
       !digits(text + 17, 2, &s))
     return MSIKV_ERR_PARSE;
   const char *rest = text + 19;
@@ -306,8 +305,7 @@ static void stderr_line(const msikv_buf *err, char *out, size_t size) {
   if (n >= size)
     n = size - 1;
   for (size_t i = 0; i < n; i++)
-    out[i] = ((unsigned char)line[i] < 0x20 || line[i] == 0x7f) ? ' '
-                                                                : line[i];
+    out[i] = ((unsigned char)line[i] < 0x20 || line[i] == 0x7f) ? ' ' : line[i];
   out[n] = '\0';
 }
 
@@ -368,8 +366,9 @@ static msikv_result cli_fetch(void *vctx, const char *scope,
                          "works in a terminal",
                          ctx->timeout_ms);
   } else if (res.too_large) {
-    rc = msikv_error_set(out_err, MSIKV_ERR_TOO_LARGE,
-                         "the Azure CLI printed more than %d bytes", MAX_OUTPUT);
+    rc =
+        msikv_error_set(out_err, MSIKV_ERR_TOO_LARGE,
+                        "the Azure CLI printed more than %d bytes", MAX_OUTPUT);
   } else if (res.exit_code != 0) {
     if (mentions(&err, "az login") || mentions(&err, "az account set"))
       rc = msikv_error_set(out_err, MSIKV_ERR_UNAVAILABLE,
@@ -394,8 +393,7 @@ static msikv_result cli_fetch(void *vctx, const char *scope,
 }
 
 static msikv_result cli_get_token(void *vctx, const char *scope,
-                                  const char *tenant_id,
-                                  msikv_token *out_token,
+                                  const char *tenant_id, msikv_token *out_token,
                                   msikv_error *out_err) {
   cli_ctx *ctx = vctx;
   msikv_error_clear(out_err);

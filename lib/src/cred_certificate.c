@@ -48,8 +48,8 @@ static void cc_destroy(void *vctx) {
 }
 
 /* Copies the current assertion for @p aud, rebuilding it when needed. */
-static msikv_result get_assertion(cc_ctx *ctx, const char *aud,
-                                  char **out_copy, msikv_error *out_err) {
+static msikv_result get_assertion(cc_ctx *ctx, const char *aud, char **out_copy,
+                                  msikv_error *out_err) {
   int64_t now_s = msikv_clock_now_ms(ctx->clock) / 1000;
   msikv_result rc = MSIKV_OK;
   pthread_mutex_lock(&ctx->lock);
@@ -60,10 +60,9 @@ static msikv_result get_assertion(cc_ctx *ctx, const char *aud,
     char *jwt = NULL;
     char *aud_copy = msikv_strdup(aud);
     rc = aud_copy ? msikv__jwt_assertion_build(ctx->key, aud, ctx->client_id,
-                                               now_s, ctx->rs256,
-                                               ctx->send_x5c, &jwt, out_err)
-                  : msikv_error_set(out_err, MSIKV_ERR_NOMEM,
-                                    "out of memory");
+                                               now_s, ctx->rs256, ctx->send_x5c,
+                                               &jwt, out_err)
+                  : msikv_error_set(out_err, MSIKV_ERR_NOMEM, "out of memory");
     if (rc) {
       msikv_free(aud_copy);
       goto out;
@@ -107,14 +106,13 @@ static msikv_result cc_fetch(void *vctx, const char *scope,
                          out_token, out_err);
 out:
   if (rc)
-    msikv_error_prefix(out_err,
-                       CC_NAME ": POST %.100s/%.40s/oauth2/v2.0/token for "
-                               "client_id %.40s with the certificate %s%s",
-                       ctx->authority, tenant_id, ctx->client_id,
-                       strlen(ctx->path) > 60 ? "..." : "",
-                       ctx->path + (strlen(ctx->path) > 60
-                                        ? strlen(ctx->path) - 60
-                                        : 0));
+    msikv_error_prefix(
+        out_err,
+        CC_NAME ": POST %.100s/%.40s/oauth2/v2.0/token for "
+                "client_id %.40s with the certificate %s%s",
+        ctx->authority, tenant_id, ctx->client_id,
+        strlen(ctx->path) > 60 ? "..." : "",
+        ctx->path + (strlen(ctx->path) > 60 ? strlen(ctx->path) - 60 : 0));
   msikv_buf_free(&aud);
   msikv_secret_free(assertion);
   msikv__id_request_free(&r);

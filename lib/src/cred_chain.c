@@ -16,7 +16,7 @@
 #define MSIKV__CHAIN_PREFIX_RESERVE 128
 #define DEFAULT_NAME "DefaultAzureCredential"
 
-/* ---- Placeholder: a link that does not apply here ----------------------- */
+/* ---- Placeholder: a link that does not apply here ------------------------ */
 
 typedef struct ph_ctx {
   msikv_result rc;
@@ -34,7 +34,9 @@ static msikv_result ph_get_token(void *vctx, const char *scope,
   return msikv_error_set(out_err, ctx->rc, "%s", ctx->message);
 }
 
-static void ph_destroy(void *vctx) { msikv_free(vctx); }
+static void ph_destroy(void *vctx) {
+  msikv_free(vctx);
+}
 
 static const msikv_credential_ops ph_ops = {"UnavailableCredential",
                                             ph_get_token, ph_destroy};
@@ -62,7 +64,7 @@ msikv_result msikv__cred_placeholder_new(const char *name, msikv_result rc,
   return MSIKV_OK;
 }
 
-/* ---- The chain ------------------------------------------------------------ */
+/* ---- The chain ----------------------------------------------------------- */
 
 typedef struct chain_ctx {
   char *name; /* Used in the aggregated error. */
@@ -291,15 +293,9 @@ int msikv__cred_chain_selected(const msikv_credential *chain) {
   return atomic_load(&ctx->selected);
 }
 
-/* ---- The default chain ------------------------------------------------------ */
+/* ---- The default chain --------------------------------------------------- */
 
-enum {
-  L_ENV = 1,
-  L_WORKLOAD = 2,
-  L_MI = 4,
-  L_CLI = 8,
-  L_ALL = 15
-};
+enum { L_ENV = 1, L_WORKLOAD = 2, L_MI = 4, L_CLI = 8, L_ALL = 15 };
 
 /* Reads AZURE_TOKEN_CREDENTIALS into a set of links. */
 static msikv_result token_credentials(const msikv_identity_options *opts,
@@ -454,7 +450,8 @@ msikv_result msikv__cred_default_new(const msikv_identity_options *opts,
     rc = msikv_error_set(out_err, MSIKV_ERR_NOMEM, "out of memory");
   if (rc)
     goto out;
-  msikv_log(MSIKV_LOG_INFO, DEFAULT_NAME "%s%s: %s", pinned ? " pinned by " : "",
+  msikv_log(MSIKV_LOG_INFO, DEFAULT_NAME "%s%s: %s",
+            pinned ? " pinned by " : "",
             pinned ? "AZURE_TOKEN_CREDENTIALS" : "",
             selected ? selected : "no credential configured; will try each");
   *out_cred = chain;

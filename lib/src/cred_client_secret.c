@@ -73,8 +73,8 @@ static msikv_result cs_get_token(void *vctx, const char *scope,
 
 msikv_result msikv__aad_send(const msikv_transport *transport,
                              const msikv_clock *clock, double delay_scale,
-                             const msikv__id_request *r,
-                             msikv_token *out_token, msikv_error *out_err) {
+                             const msikv__id_request *r, msikv_token *out_token,
+                             msikv_error *out_err) {
   msikv_http_response resp;
   msikv_http_response_init(&resp, 1 << 20);
   msikv_retry_policy policy = msikv_retry_policy_default();
@@ -90,8 +90,7 @@ msikv_result msikv__aad_send(const msikv_transport *transport,
     goto out;
   }
   rc = msikv__token_parse(resp.body.data, resp.body.len, sent_ms / 1000,
-                          msikv_clock_now_ms(clock) / 1000, out_token,
-                          out_err);
+                          msikv_clock_now_ms(clock) / 1000, out_token, out_err);
 out:
   msikv_http_response_free(&resp);
   return rc;

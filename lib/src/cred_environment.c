@@ -26,16 +26,14 @@ static void env_destroy(void *vctx) {
 }
 
 static msikv_result env_get_token(void *vctx, const char *scope,
-                                  const char *tenant_id,
-                                  msikv_token *out_token,
+                                  const char *tenant_id, msikv_token *out_token,
                                   msikv_error *out_err) {
   env_ctx *ctx = vctx;
   if (!ctx->inner) {
     msikv_error_clear(out_err);
     return msikv_error_set(out_err, MSIKV_ERR_UNAVAILABLE, "%s", ctx->reason);
   }
-  return msikv_cred_get_token(ctx->inner, scope, tenant_id, out_token,
-                              out_err);
+  return msikv_cred_get_token(ctx->inner, scope, tenant_id, out_token, out_err);
 }
 
 static const msikv_credential_ops env_ops = {ENV_NAME, env_get_token,
@@ -66,8 +64,8 @@ msikv_result msikv__cred_environment_new(const msikv_identity_options *opts,
   const char *tenant = msikv__identity_getenv(opts, "AZURE_TENANT_ID");
   const char *client = msikv__identity_getenv(opts, "AZURE_CLIENT_ID");
   const char *secret = msikv__identity_getenv(opts, "AZURE_CLIENT_SECRET");
-  const char *cert = msikv__identity_getenv(opts,
-                                            "AZURE_CLIENT_CERTIFICATE_PATH");
+  const char *cert =
+      msikv__identity_getenv(opts, "AZURE_CLIENT_CERTIFICATE_PATH");
   const char *password =
       msikv__identity_getenv(opts, "AZURE_CLIENT_CERTIFICATE_PASSWORD");
   const char *chain =
@@ -78,8 +76,8 @@ msikv_result msikv__cred_environment_new(const msikv_identity_options *opts,
   const char *selected = NULL;
   if (tenant && client && secret) {
     selected = "ClientSecretCredential";
-    rc = msikv_cred_client_secret_new(opts, tenant, client, secret,
-                                      &ctx->inner, out_err);
+    rc = msikv_cred_client_secret_new(opts, tenant, client, secret, &ctx->inner,
+                                      out_err);
   } else if (tenant && client && cert) {
     selected = "ClientCertificateCredential";
     msikv_client_certificate_options co;
@@ -103,7 +101,7 @@ msikv_result msikv__cred_environment_new(const msikv_identity_options *opts,
                "AZURE_CLIENT_SECRET (or AZURE_CLIENT_CERTIFICATE_PATH)");
     snprintf(ctx->reason, sizeof(ctx->reason),
              ENV_NAME ": environment variables are not fully configured: "
-             "set: %s; missing: %s",
+                      "set: %s; missing: %s",
              set[0] ? set : "none", missing);
   }
   if (rc) {

@@ -103,8 +103,8 @@ static msikv_result fetch_from(mi_ctx *ctx, msikv__mi_source source,
                                       &r.req, &resp, &attempts, out_err);
     }
   } else {
-    rc = msikv_http_send_with_retry(ctx->transport, &policy, ctx->clock,
-                                    &r.req, &resp, &attempts, out_err);
+    rc = msikv_http_send_with_retry(ctx->transport, &policy, ctx->clock, &r.req,
+                                    &resp, &attempts, out_err);
   }
   if (rc) {
     if (rc == MSIKV_ERR_TRANSPORT || rc == MSIKV_ERR_TIMEOUT) {

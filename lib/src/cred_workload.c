@@ -144,14 +144,13 @@ static msikv_result wi_fetch(void *vctx, const char *scope,
     rc = msikv__aad_send(ctx->transport, ctx->clock, ctx->delay_scale, &r,
                          out_token, out_err);
   if (rc)
-    msikv_error_prefix(out_err,
-                       WI_NAME ": POST %.100s/%.40s/oauth2/v2.0/token for "
-                               "client_id %.40s with the token file %s%s",
-                       ctx->authority, tenant_id, ctx->client_id,
-                       strlen(ctx->path) > 60 ? "..." : "",
-                       ctx->path + (strlen(ctx->path) > 60
-                                        ? strlen(ctx->path) - 60
-                                        : 0));
+    msikv_error_prefix(
+        out_err,
+        WI_NAME ": POST %.100s/%.40s/oauth2/v2.0/token for "
+                "client_id %.40s with the token file %s%s",
+        ctx->authority, tenant_id, ctx->client_id,
+        strlen(ctx->path) > 60 ? "..." : "",
+        ctx->path + (strlen(ctx->path) > 60 ? strlen(ctx->path) - 60 : 0));
   msikv_secret_free(assertion);
   msikv__id_request_free(&r);
   return rc;
@@ -197,7 +196,8 @@ msikv_result msikv_cred_workload_identity_new(
   if (!client_id)
     client_id = msikv__identity_getenv(opts, "AZURE_CLIENT_ID");
   if (!token_file_path)
-    token_file_path = msikv__identity_getenv(opts, "AZURE_FEDERATED_TOKEN_FILE");
+    token_file_path =
+        msikv__identity_getenv(opts, "AZURE_FEDERATED_TOKEN_FILE");
   if (!tenant_id || !*tenant_id || !client_id || !*client_id ||
       !token_file_path || !*token_file_path) {
     char set[160] = "", missing[160] = "";

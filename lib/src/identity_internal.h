@@ -19,7 +19,7 @@
 #include "msikv/result.h"
 #include "msikv/retry.h"
 
-/* ---- Timing rules ------------------------------------------------------ */
+/* ---- Timing rules -------------------------------------------------------- */
 
 /** Refresh this long before expiry (Go, msal, py). */
 #define MSIKV__REFRESH_WINDOW_S 300
@@ -32,7 +32,7 @@
 /** IMDS keeps retrying 410 until this much time has passed. */
 #define MSIKV__IMDS_410_PERSIST_MS 70000
 
-/* ---- Environment ------------------------------------------------------- */
+/* ---- Environment --------------------------------------------------------- */
 
 /** @return the value of @p name through opts->getenv_fn (or getenv);
  * NULL when unset or empty. Borrowed until the next environment change. */
@@ -44,7 +44,7 @@ const char *msikv__identity_getenv(const msikv_identity_options *opts,
 MSIKV_NODISCARD msikv_result msikv__identity_options_check(
     const msikv_identity_options *opts, const char *who, msikv_error *out_err);
 
-/* ---- Parsing ------------------------------------------------------------ */
+/* ---- Parsing ------------------------------------------------------------- */
 
 /**
  * Parses an expires_on value in any form seen in the wild: epoch seconds;
@@ -84,7 +84,7 @@ MSIKV_NODISCARD msikv_result msikv__scope_to_resource(const char *scope,
 /** @return true when @p tenant is non-empty [A-Za-z0-9.-] of sane length. */
 bool msikv__tenant_is_valid(const char *tenant);
 
-/* ---- Requests ----------------------------------------------------------- */
+/* ---- Requests ------------------------------------------------------------ */
 
 /** A built request and the storage its borrowed pointers point into. */
 typedef struct msikv__id_request {
@@ -203,7 +203,7 @@ MSIKV_NODISCARD msikv_result msikv__authority_normalize(const char *authority,
                                                         char **out,
                                                         msikv_error *out_err);
 
-/* ---- Token cache -------------------------------------------------------- */
+/* ---- Token cache --------------------------------------------------------- */
 
 /** Fetches a fresh token; the same contract as msikv_credential_ops. */
 typedef msikv_result (*msikv__token_fetch_fn)(void *ctx, const char *scope,
@@ -237,7 +237,7 @@ MSIKV_NODISCARD msikv_result msikv__token_cache_get(
 /** Number of entries (for tests). */
 size_t msikv__token_cache_size(msikv__token_cache *cache);
 
-/* ---- Credential constructors shared with the app default --------------- */
+/* ---- Credential constructors shared with the app default ----------------- */
 
 /** As msikv_cred_managed_identity_new() with an explicit id kind. */
 MSIKV_NODISCARD msikv_result msikv__cred_mi_new(
@@ -260,7 +260,7 @@ MSIKV_NODISCARD msikv_result msikv__cred_mi_new_ex(
 /** Connect timeout of the chain's IMDS probe. */
 #define MSIKV__IMDS_PROBE_CONNECT_MS 1000
 
-/* ---- Client assertions (jwt_assertion.c) ------------------------------- */
+/* ---- Client assertions (jwt_assertion.c) --------------------------------- */
 
 /** Lifetime of a client assertion (nbf to exp). */
 #define MSIKV__ASSERTION_LIFETIME_S 600
@@ -300,17 +300,16 @@ const char *msikv__cert_key_x5t_s256(const msikv__cert_key *ck);
  * "iat" = "nbf" = now_s, "exp": now_s + MSIKV__ASSERTION_LIFETIME_S}.
  * @param[out] out_jwt owned secret (msikv_secret_free).
  */
-MSIKV_NODISCARD msikv_result msikv__jwt_assertion_build(
-    const msikv__cert_key *ck, const char *token_url, const char *client_id,
-    int64_t now_s, bool rs256, bool send_x5c, char **out_jwt,
-    msikv_error *out_err);
+MSIKV_NODISCARD msikv_result
+msikv__jwt_assertion_build(const msikv__cert_key *ck, const char *token_url,
+                           const char *client_id, int64_t now_s, bool rs256,
+                           bool send_x5c, char **out_jwt, msikv_error *out_err);
 
 /** Base64url without padding (RFC 7515). */
 MSIKV_NODISCARD msikv_result msikv__b64url_encode(msikv_buf *out,
-                                                  const void *data,
-                                                  size_t len);
+                                                  const void *data, size_t len);
 
-/* ---- Chain and environment (cred_chain.c, cred_environment.c) ---------- */
+/* ---- Chain and environment (cred_chain.c, cred_environment.c) ------------ */
 
 /**
  * As msikv_cred_environment_new(); @p out_selected (optional) receives the
@@ -323,9 +322,9 @@ MSIKV_NODISCARD msikv_result msikv__cred_environment_new(
 
 /** A credential that always answers @p rc with @p message (a link that
  * could not be created: "not configured here"). Name copied. */
-MSIKV_NODISCARD msikv_result msikv__cred_placeholder_new(
-    const char *name, msikv_result rc, const char *message,
-    msikv_credential **out_cred);
+MSIKV_NODISCARD msikv_result
+msikv__cred_placeholder_new(const char *name, msikv_result rc,
+                            const char *message, msikv_credential **out_cred);
 
 /** @return the index of the link that succeeded last (the chain uses only
  * it from then on), or -1; @p chain must come from a chain constructor. */
@@ -333,11 +332,11 @@ int msikv__cred_chain_selected(const msikv_credential *chain);
 
 /** Builds the default chain; @p app_default keeps the app-default rule
  * (App Service without an identity fails at creation). */
-MSIKV_NODISCARD msikv_result msikv__cred_default_new(
-    const msikv_identity_options *opts, bool app_default,
-    msikv_credential **out_cred, msikv_error *out_err);
+MSIKV_NODISCARD msikv_result
+msikv__cred_default_new(const msikv_identity_options *opts, bool app_default,
+                        msikv_credential **out_cred, msikv_error *out_err);
 
-/* ---- Azure CLI (cred_azure_cli.c) --------------------------------------- */
+/* ---- Azure CLI (cred_azure_cli.c) ---------------------------------------- */
 
 /** @return true when @p scope is non-empty [A-Za-z0-9_\-.:/]. */
 bool msikv__cli_scope_is_valid(const char *scope);
@@ -348,8 +347,8 @@ bool msikv__cli_scope_is_valid(const char *scope);
  * "YYYY-MM-DD HH:MM:SS[.ffffff]").
  * @retval MSIKV_ERR_PARSE naming the field (never the token).
  */
-MSIKV_NODISCARD msikv_result msikv__cli_parse_token(const char *out,
-                                                    size_t len, int64_t now_s,
+MSIKV_NODISCARD msikv_result msikv__cli_parse_token(const char *out, size_t len,
+                                                    int64_t now_s,
                                                     msikv_token *out_token,
                                                     msikv_error *out_err);
 

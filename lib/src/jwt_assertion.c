@@ -72,7 +72,9 @@ void msikv__cert_key_free(msikv__cert_key *ck) {
   msikv_free(ck);
 }
 
-const char *msikv__cert_key_x5t(const msikv__cert_key *ck) { return ck->x5t; }
+const char *msikv__cert_key_x5t(const msikv__cert_key *ck) {
+  return ck->x5t;
+}
 
 const char *msikv__cert_key_x5t_s256(const msikv__cert_key *ck) {
   return ck->x5t_s256;
@@ -136,8 +138,7 @@ static msikv_result thumbprint(X509 *cert, const EVP_MD *md, char *out,
 }
 
 msikv_result msikv__cert_key_load(const char *path, const char *password,
-                                  msikv__cert_key **out,
-                                  msikv_error *out_err) {
+                                  msikv__cert_key **out, msikv_error *out_err) {
   msikv_buf pem;
   msikv_buf_init_secret(&pem, MAX_PEM_BYTES);
   BIO *bio = NULL;
@@ -179,11 +180,11 @@ msikv_result msikv__cert_key_load(const char *path, const char *password,
                            "AZURE_CLIENT_CERTIFICATE_PASSWORD",
                            path);
     else if (encrypted)
-      rc = msikv_error_set(out_err, MSIKV_ERR_CONFIG,
-                           "cannot decrypt the private key in \"%.300s\": "
-                           "check AZURE_CLIENT_CERTIFICATE_PASSWORD (%s)",
-                           path, reason ? ERR_reason_error_string(ossl_err)
-                                        : "bad decrypt");
+      rc = msikv_error_set(
+          out_err, MSIKV_ERR_CONFIG,
+          "cannot decrypt the private key in \"%.300s\": "
+          "check AZURE_CLIENT_CERTIFICATE_PASSWORD (%s)",
+          path, reason ? ERR_reason_error_string(ossl_err) : "bad decrypt");
     else
       rc = msikv_error_set(out_err, MSIKV_ERR_CONFIG,
                            "the file \"%.300s\" holds no private key: it "
@@ -317,8 +318,7 @@ static msikv_result sign(const msikv__cert_key *ck, bool rs256,
       (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||
        EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) != 1))
     goto out;
-  if (EVP_DigestSign(md, NULL, &sig_len, (const unsigned char *)data, len) !=
-      1)
+  if (EVP_DigestSign(md, NULL, &sig_len, (const unsigned char *)data, len) != 1)
     goto out;
   sig = msikv_malloc(sig_len);
   if (!sig ||
@@ -348,20 +348,19 @@ msikv_result msikv__jwt_assertion_build(const msikv__cert_key *ck,
                            "client assertion: missing argument");
   if (!header || !payload || uuid4(jti))
     goto out;
-  bool ok =
-      cJSON_AddStringToObject(header, "alg", rs256 ? "RS256" : "PS256") &&
-      cJSON_AddStringToObject(header, "typ", "JWT") &&
-      cJSON_AddStringToObject(header, rs256 ? "x5t" : "x5t#S256",
-                              rs256 ? ck->x5t : ck->x5t_s256) &&
-      (!send_x5c || add_x5c(header, ck)) &&
-      cJSON_AddStringToObject(payload, "aud", token_url) &&
-      cJSON_AddStringToObject(payload, "iss", client_id) &&
-      cJSON_AddStringToObject(payload, "sub", client_id) &&
-      cJSON_AddStringToObject(payload, "jti", jti) &&
-      cJSON_AddNumberToObject(payload, "iat", (double)now_s) &&
-      cJSON_AddNumberToObject(payload, "nbf", (double)now_s) &&
-      cJSON_AddNumberToObject(payload, "exp",
-                              (double)(now_s + MSIKV__ASSERTION_LIFETIME_S));
+  bool ok = cJSON_AddStringToObject(header, "alg", rs256 ? "RS256" : "PS256") &&
+            cJSON_AddStringToObject(header, "typ", "JWT") &&
+            cJSON_AddStringToObject(header, rs256 ? "x5t" : "x5t#S256",
+                                    rs256 ? ck->x5t : ck->x5t_s256) &&
+            (!send_x5c || add_x5c(header, ck)) &&
+            cJSON_AddStringToObject(payload, "aud", token_url) &&
+            cJSON_AddStringToObject(payload, "iss", client_id) &&
+            cJSON_AddStringToObject(payload, "sub", client_id) &&
+            cJSON_AddStringToObject(payload, "jti", jti) &&
+            cJSON_AddNumberToObject(payload, "iat", (double)now_s) &&
+            cJSON_AddNumberToObject(payload, "nbf", (double)now_s) &&
+            cJSON_AddNumberToObject(
+                payload, "exp", (double)(now_s + MSIKV__ASSERTION_LIFETIME_S));
   if (!ok)
     goto out;
   rc = append_json_b64(&jwt, header);
@@ -387,10 +386,9 @@ out:
   cJSON_Delete(payload);
   msikv_buf_free(&jwt);
   if (rc)
-    return msikv_error_set(out_err, rc == MSIKV_ERR_TOO_LARGE
-                                        ? MSIKV_ERR_TOO_LARGE
-                                        : MSIKV_ERR_NOMEM,
-                           "cannot build the client assertion (%s)",
-                           msikv_result_str(rc));
+    return msikv_error_set(
+        out_err,
+        rc == MSIKV_ERR_TOO_LARGE ? MSIKV_ERR_TOO_LARGE : MSIKV_ERR_NOMEM,
+        "cannot build the client assertion (%s)", msikv_result_str(rc));
   return MSIKV_OK;
 }

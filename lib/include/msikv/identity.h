@@ -150,7 +150,7 @@ MSIKV_NODISCARD msikv_result
 msikv_cred_app_default_new(const msikv_identity_options *opts,
                            msikv_credential **out_cred, msikv_error *out_err);
 
-/* ---- Client certificate ------------------------------------------------ */
+/* ---- Client certificate -------------------------------------------------- */
 
 /** Client-certificate options. NULL means all defaults. Copied at creation. */
 typedef struct msikv_client_certificate_options {
@@ -186,7 +186,7 @@ MSIKV_NODISCARD msikv_result msikv_cred_client_certificate_new(
     const msikv_client_certificate_options *cert_opts,
     msikv_credential **out_cred, msikv_error *out_err);
 
-/* ---- Workload identity ----------------------------------------------------- */
+/* ---- Workload identity --------------------------------------------------- */
 
 /**
  * Creates a workload-identity credential ("WorkloadIdentityCredential",
@@ -205,7 +205,7 @@ MSIKV_NODISCARD msikv_result msikv_cred_workload_identity_new(
     const char *client_id, const char *token_file_path,
     msikv_credential **out_cred, msikv_error *out_err);
 
-/* ---- Azure CLI ------------------------------------------------------------ */
+/* ---- Azure CLI ----------------------------------------------------------- */
 
 /** Azure CLI options. NULL means all defaults. Copied at creation. */
 typedef struct msikv_azure_cli_options {
@@ -233,7 +233,7 @@ MSIKV_NODISCARD msikv_result msikv_cred_azure_cli_new(
     const msikv_identity_options *opts, const msikv_azure_cli_options *cli,
     msikv_credential **out_cred, msikv_error *out_err);
 
-/* ---- Environment ------------------------------------------------------------ */
+/* ---- Environment --------------------------------------------------------- */
 
 /**
  * Creates an environment credential ("EnvironmentCredential"), in the SDKs'
@@ -251,7 +251,7 @@ MSIKV_NODISCARD msikv_result
 msikv_cred_environment_new(const msikv_identity_options *opts,
                            msikv_credential **out_cred, msikv_error *out_err);
 
-/* ---- Chains --------------------------------------------------------------- */
+/* ---- Chains -------------------------------------------------------------- */
 
 /**
  * Creates a chain ("ChainedTokenCredential" or @p name): get_token tries
