@@ -144,9 +144,9 @@ static void faults(mock_app *app, const mock_request *req, const char *rest,
   if (strcmp(req->method, "GET") == 0 && !rest[0]) {
     cJSON *o = cJSON_CreateObject();
     cJSON *arr = mock_faults_to_json(app->faults);
-    if (o && arr)
-      cJSON_AddItemToObject(o, "faults", arr);
-    else {
+    if (o && arr && cJSON_AddItemToObject(o, "faults", arr)) {
+      arr = NULL;
+    } else {
       cJSON_Delete(arr);
       cJSON_Delete(o);
       o = NULL;
@@ -182,9 +182,7 @@ static void faults(mock_app *app, const mock_request *req, const char *rest,
   cJSON *one = NULL;
   if (!cJSON_IsArray(body)) {
     one = cJSON_CreateArray();
-    if (one)
-      cJSON_AddItemReferenceToArray(one, body);
-    items = one;
+    items = one && cJSON_AddItemReferenceToArray(one, body) ? one : NULL;
   }
   bool ok = ids && items;
   const cJSON *it;

@@ -364,8 +364,12 @@ static void discovery_instance(const mock_entra_config *cfg,
             add_strings(entry, "aliases", aliases, 1);
   if (ok) {
     cJSON_AddItemToArray(meta, entry);
-    cJSON_AddItemToObject(o, "metadata", meta);
-  } else {
+    entry = NULL;
+    ok = cJSON_AddItemToObject(o, "metadata", meta);
+    if (ok)
+      meta = NULL;
+  }
+  if (!ok) {
     cJSON_Delete(entry);
     cJSON_Delete(meta);
     cJSON_Delete(o);
