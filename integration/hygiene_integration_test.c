@@ -102,7 +102,8 @@ static void token_header(const it_mock *m, char *out, size_t size) {
 }
 
 static void run_cli(const it_mock *m, const char *const *args,
-                    const needles *n, bool stdout_clean, bool may_fail) {
+                    const needles *n, bool stdout_clean, bool may_fail,
+                    const char *stdout_has) {
   const char *extra[] = {NULL};
   char **env = it_mock_env(m, extra);
   assert_non_null(env);
@@ -119,6 +120,9 @@ static void run_cli(const it_mock *m, const char *const *args,
   assert_clean(what, p.err, n);
   if (stdout_clean)
     assert_clean("msikv stdout", p.out, n);
+  /* The control: the search does find what is there on purpose. */
+  if (stdout_has && !strstr(p.out, stdout_has))
+    fail_msg("msikv %s: expected %s on stdout", args[0], stdout_has);
   it_proc_free(&p);
 }
 
@@ -202,14 +206,14 @@ static void flow(const char *profile) {
 
   /* The CLI at -v: its output carries the secret or token on purpose. */
   const char *get[] = {"secret", "get", "secret", "-v", NULL};
-  run_cli(&m, get, &n, false, false);
+  run_cli(&m, get, &n, false, false, VALUE);
   const char *tok[] = {"token", "-v", NULL};
-  run_cli(&m, tok, &n, false, false);
+  run_cli(&m, tok, &n, false, false, header);
   const char *list[] = {"secret", "list", "-v", NULL};
   /* The managed identity may not list (403): its error path counts too. */
-  run_cli(&m, list, &n, true, true);
+  run_cli(&m, list, &n, true, true, NULL);
   const char *missing[] = {"secret", "get", "no-such-secret", "-v", NULL};
-  run_cli(&m, missing, &n, true, true);
+  run_cli(&m, missing, &n, true, true, NULL);
 
   /* The mock's request log (admin API) and its own log. */
   cJSON *reqs = it_admin_requests(&m, 0);
