@@ -10,7 +10,9 @@
  *
  * Invariants: a valid status; header names and values without CR, LF or
  * NUL (no response splitting); JSON bodies parse unless a fault could
- * apply. The app is reset after every input, so runs are reproducible. */
+ * apply. The app is reset after every input that could change its state
+ * (an admin request or a method other than GET/HEAD), so findings replay;
+ * GET-only inputs skip the reset, which costs as much as the requests. */
 #include <ctype.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -74,7 +76,8 @@ static bool header_text_ok(const char *s) {
 
 /* Serves one request; @p faults_possible says whether an earlier request
  * of this input may have set a fault. */
-static void serve(char *rec, size_t len, bool *faults_possible) {
+static void serve(char *rec, size_t len, bool *faults_possible,
+                  bool *dirty) {
   if (len == 0)
     return;
   uint8_t flags = (uint8_t)rec[0];
@@ -155,6 +158,9 @@ static void serve(char *rec, size_t len, bool *faults_possible) {
   }
   if (req.listener == MOCK_LISTENER_ADMIN)
     *faults_possible = true;
+  if (req.listener == MOCK_LISTENER_ADMIN ||
+      (strcmp(req.method, "GET") != 0 && strcmp(req.method, "HEAD") != 0))
+    *dirty = true;
   mock_response_free(&resp);
 }
 
@@ -166,18 +172,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   memcpy(copy, data, size);
   copy[size] = '\0';
   bool faults_possible = false;
+  bool dirty = false;
   char *rec = copy;
   char *end = copy + size;
   for (int n = 0; n < 4 && rec <= end; n++) {
     char *sep = memchr(rec, 0x1e, (size_t)(end - rec));
     char *rec_end = sep ? sep : end;
     *rec_end = '\0';
-    serve(rec, (size_t)(rec_end - rec), &faults_possible);
+    serve(rec, (size_t)(rec_end - rec), &faults_possible, &dirty);
     if (!sep)
       break;
     rec = sep + 1;
   }
   msikv_free(copy);
-  FUZZ_CHECK(mock_app_reset(app) == MSIKV_OK);
+  if (dirty)
+    FUZZ_CHECK(mock_app_reset(app) == MSIKV_OK);
   return 0;
 }

@@ -31,7 +31,12 @@ static cJSON *parse_body(const mock_request *req, mock_response *resp) {
 static bool get_int(const cJSON *o, const char *name, int64_t *out) {
   const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, name);
   if (cJSON_IsNumber(it)) {
-    *out = (int64_t)it->valuedouble;
+    /* The same range as strings: converting a larger double is undefined
+     * (fuzz: {"shift_s":3.1e27}). */
+    double v = it->valuedouble;
+    if (!(v >= (double)(INT64_MIN / 2) && v <= (double)(INT64_MAX / 2)))
+      return false;
+    *out = (int64_t)v;
     return true;
   }
   if (cJSON_IsString(it))

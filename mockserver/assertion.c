@@ -156,7 +156,9 @@ static const char *str_field(const cJSON *o, const char *name) {
 
 static bool num_field(const cJSON *o, const char *name, int64_t *out) {
   const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-  if (!cJSON_IsNumber(v))
+  /* A double beyond int64 would make the conversion undefined. */
+  if (!cJSON_IsNumber(v) ||
+      !(v->valuedouble >= -4e18 && v->valuedouble <= 4e18))
     return false;
   *out = (int64_t)v->valuedouble;
   return true;

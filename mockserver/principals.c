@@ -236,7 +236,8 @@ msikv_result mock_principals_from_json(const cJSON *tenant_id,
       const cJSON *exp =
           cJSON_GetObjectItemCaseSensitive(it, "secret_expires_on");
       if (exp && !cJSON_IsNull(exp)) {
-        if (!cJSON_IsNumber(exp) || exp->valuedouble < 0)
+        if (!cJSON_IsNumber(exp) || !(exp->valuedouble >= 0) ||
+            exp->valuedouble > 4e12)
           return msikv_error_set(out_err, MSIKV_ERR_CONFIG,
                                  "seed: principals[%zu].secret_expires_on "
                                  "must be epoch seconds",
