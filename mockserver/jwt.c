@@ -32,9 +32,12 @@ struct mock_jwt_key {
   char *e_b64;
 };
 
+/* A verified token: its digest and the claims read from it, so a cache hit
+ * skips the signature check and the JSON parsing. */
 typedef struct cache_slot {
   unsigned char digest[SHA256_DIGEST_LENGTH];
   bool used;
+  mock_claims claims;
 } cache_slot;
 
 struct mock_jwt_verifier {
@@ -438,20 +441,37 @@ static bool num_claim(const cJSON *pl, const char *name, int64_t *out) {
   return true;
 }
 
-static bool signature_ok(mock_jwt_verifier *v, const char *token,
-                         size_t signed_len, const char *sig_b64,
-                         size_t sig_len) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256((const unsigned char *)token, signed_len + 1 + sig_len, digest);
-  size_t slot = ((size_t)digest[0] << 8 | digest[1]) % CACHE_SLOTS;
+static size_t slot_of(const unsigned char *digest) {
+  return ((size_t)digest[0] << 8 | digest[1]) % CACHE_SLOTS;
+}
+
+static bool cache_lookup(mock_jwt_verifier *v, const unsigned char *digest,
+                         mock_claims *out_claims) {
+  size_t slot = slot_of(digest);
   pthread_mutex_lock(&v->lock);
   bool hit = v->slots[slot].used &&
-             memcmp(v->slots[slot].digest, digest, sizeof(digest)) == 0;
+             memcmp(v->slots[slot].digest, digest, SHA256_DIGEST_LENGTH) == 0;
+  if (hit)
+    *out_claims = v->slots[slot].claims;
   pthread_mutex_unlock(&v->lock);
-  if (hit) {
+  if (hit)
     atomic_fetch_add(&v->hits, 1);
-    return true;
-  }
+  return hit;
+}
+
+static void cache_store(mock_jwt_verifier *v, const unsigned char *digest,
+                        const mock_claims *claims) {
+  size_t slot = slot_of(digest);
+  pthread_mutex_lock(&v->lock);
+  memcpy(v->slots[slot].digest, digest, SHA256_DIGEST_LENGTH);
+  v->slots[slot].claims = *claims;
+  v->slots[slot].used = true;
+  pthread_mutex_unlock(&v->lock);
+}
+
+static bool signature_valid(mock_jwt_verifier *v, const char *token,
+                            size_t signed_len, const char *sig_b64,
+                            size_t sig_len) {
   msikv_buf sig;
   msikv_buf_init(&sig, 2048);
   bool ok = false;
@@ -466,12 +486,6 @@ static bool signature_ok(mock_jwt_verifier *v, const char *token,
   }
   EVP_MD_CTX_free(md);
   msikv_buf_free(&sig);
-  if (ok) {
-    pthread_mutex_lock(&v->lock);
-    memcpy(v->slots[slot].digest, digest, sizeof(digest));
-    v->slots[slot].used = true;
-    pthread_mutex_unlock(&v->lock);
-  }
   return ok;
 }
 
@@ -505,6 +519,13 @@ mock_token_status mock_jwt_verify(void *ctx, const char *token, int64_t now_s,
       dot1 ? memchr(dot1 + 1, '.', len - (size_t)(dot1 + 1 - token)) : NULL;
   if (!dot1 || !dot2 || memchr(dot2 + 1, '.', len - (size_t)(dot2 + 1 - token)))
     goto out;
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256((const unsigned char *)token, len, digest);
+  if (cache_lookup(v, digest, &claims)) {
+    if (out_claims)
+      *out_claims = claims;
+    goto check;
+  }
   hdr = decode_json(token, (size_t)(dot1 - token));
   pl = decode_json(dot1 + 1, (size_t)(dot2 - dot1 - 1));
   if (!hdr || !pl)
@@ -524,15 +545,14 @@ mock_token_status mock_jwt_verify(void *ctx, const char *token, int64_t now_s,
   if (!shaped)
     goto out;
   const cJSON *alg = cJSON_GetObjectItemCaseSensitive(hdr, "alg");
-  if (!cJSON_IsString(alg) || strcmp(alg->valuestring, "RS256") != 0) {
+  if (!cJSON_IsString(alg) || strcmp(alg->valuestring, "RS256") != 0 ||
+      !signature_valid(v, token, (size_t)(dot2 - token), dot2 + 1,
+                       len - (size_t)(dot2 + 1 - token))) {
     st = MOCK_TOKEN_BAD_SIGNATURE;
     goto out;
   }
-  if (!signature_ok(v, token, (size_t)(dot2 - token), dot2 + 1,
-                    len - (size_t)(dot2 + 1 - token))) {
-    st = MOCK_TOKEN_BAD_SIGNATURE;
-    goto out;
-  }
+  cache_store(v, digest, &claims);
+check:
   if (strcmp(claims.aud, v->aud) != 0 && strcmp(claims.aud, v->aud_slash) != 0)
     st = MOCK_TOKEN_WRONG_AUDIENCE;
   else if (strcmp(claims.iss, v->iss) != 0 || strcmp(claims.tid, v->tenant))
