@@ -98,10 +98,14 @@ char *msikv_strdup(const char *s) {
 }
 
 void msikv_secure_zero(void *ptr, size_t len) {
-  /* A volatile pointer keeps the stores from being optimised away. */
-  volatile unsigned char *p = ptr;
-  while (len--)
-    *p++ = 0;
+  if (!ptr || !len)
+    return;
+  memset(ptr, 0, len);
+  /* The compiler must assume this empty asm reads the zeroed memory, so the
+   * memset is not a dead store it may drop. (A byte-wise volatile loop did
+   * the same at a tenth of memset's speed: 2 KiB pages are zeroed per view.)
+   */
+  __asm__ __volatile__("" : : "r"(ptr) : "memory");
 }
 
 void msikv_secret_free(char *secret) {
