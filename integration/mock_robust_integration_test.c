@@ -310,6 +310,7 @@ static void test_malformed_headers_hosts_and_paths_get_errors(void **state) {
       "/secrets/secret/not-a-version/extra/more?api-version=7.4",
       "/secrets?api-version=7.4&maxresults=-1",
       "/secrets?api-version=7.4&$skiptoken=!!not-base64",
+      "/secrets?api-version=7.4&$skiptoken=%%%%",
       "/deletedsecrets/x/recover/y?api-version=7.4",
   };
   for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {

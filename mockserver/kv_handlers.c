@@ -245,7 +245,41 @@ static bool api_version_supported(const char *v, bool *out_2025) {
 }
 
 /* @return true when the api-version is fine; else the 400 is written. */
+/* Every query name and value must percent-decode; otherwise a malformed
+ * parameter (a "$skiptoken=%%") would silently count as absent. */
+static bool check_query_encoding(kv_ctx *c, msikv_result *out_rc) {
+  const char *p = c->req->query ? c->req->query : "";
+  msikv_buf part;
+  msikv_buf_init(&part, 1 << 20);
+  bool ok = true;
+  while (*p && ok) {
+    size_t len = strcspn(p, "&");
+    const char *eq = memchr(p, '=', len);
+    size_t key_len = eq ? (size_t)(eq - p) : len;
+    msikv_buf_reset(&part);
+    ok = msikv_url_decode(&part, p, key_len, true) == MSIKV_OK;
+    msikv_buf_reset(&part);
+    if (ok && eq)
+      ok = msikv_url_decode(&part, eq + 1, len - key_len - 1, true) == MSIKV_OK;
+    if (!ok) {
+      char shown[64];
+      char raw[64];
+      snprintf(raw, sizeof(raw), "%.*s", (int)(len < 60 ? len : 60), p);
+      printable(shown, sizeof(shown), raw);
+      *out_rc = reply_bad_parameter(
+          c, "The query parameter '%s' is not valid percent-encoding.", shown);
+    }
+    p += len;
+    if (*p == '&')
+      p++;
+  }
+  msikv_buf_free(&part);
+  return ok;
+}
+
 static bool check_api_version(kv_ctx *c, msikv_result *out_rc) {
+  if (!check_query_encoding(c, out_rc))
+    return false;
   msikv_buf v;
   msikv_buf_init(&v, 256);
   bool present = mock_query_get(c->req, "api-version", &v);

@@ -246,6 +246,13 @@ static void test_list_bad_skiptoken_400(void **state) {
       call(f, "GET", "/secrets?api-version=7.6&$skiptoken=abc", "sp", NULL),
       400);
   assert_string_equal(err_code(f), "BadParameter");
+  /* Malformed percent-encoding is a 400, not an absent parameter. */
+  assert_int_equal(
+      call(f, "GET", "/secrets?api-version=7.6&$skiptoken=%%zz", "sp", NULL),
+      400);
+  assert_string_equal(err_code(f), "BadParameter");
+  assert_string_equal(err_message(f), "The query parameter '$skiptoken=%%zz' "
+                                      "is not valid percent-encoding.");
   /* A marker past the end gives an empty last page. */
   assert_int_equal(call(f, "GET",
                         "/secrets?api-version=7.6&$skiptoken="
