@@ -28,9 +28,6 @@ typedef struct counting_ctx {
  * claims of the token the Key Vault client asked for, at no extra call. */
 typedef struct principal_ctx {
   msikv_credential *inner;
-  /* Held for reading around each token call, for writing to replace inner
-   * (see renew_credential). */
-  pthread_rwlock_t inner_lock;
   pthread_mutex_t lock;
   char principal[64];
   const char *kind;
@@ -68,10 +65,8 @@ static msikv_result principal_get_token(void *ctx, const char *scope,
                                         msikv_token *out_token,
                                         msikv_error *out_err) {
   principal_ctx *p = ctx;
-  pthread_rwlock_rdlock(&p->inner_lock);
   msikv_result rc =
       msikv_cred_get_token(p->inner, scope, tenant_id, out_token, out_err);
-  pthread_rwlock_unlock(&p->inner_lock);
   if (rc) {
     token_failed = true;
     return rc;
@@ -94,30 +89,22 @@ static msikv_result principal_get_token(void *ctx, const char *scope,
 static void principal_destroy(void *ctx) {
   principal_ctx *p = ctx;
   msikv_cred_free(p->inner);
-  pthread_rwlock_destroy(&p->inner_lock);
   pthread_mutex_destroy(&p->lock);
   msikv_free(p);
 }
 
-static const msikv_credential_ops principal_ops = {
-    "AppCredential", principal_get_token, principal_destroy};
-
-/* The vault rejected a token the credential still considers valid (clock
- * skew, revocation): the credential has no "bypass the cache" call, so a
- * fresh credential (empty cache) replaces it. */
-static msikv_result renew_credential(app_kv_source *s, msikv_error *out_err) {
-  msikv_credential *fresh = NULL;
-  msikv_result rc =
-      msikv_cred_app_default_new(&s->identity_opts, &fresh, out_err);
-  if (rc)
-    return rc;
-  pthread_rwlock_wrlock(&s->pctx->inner_lock);
-  msikv_credential *old = s->pctx->inner;
-  s->pctx->inner = fresh;
-  pthread_rwlock_unlock(&s->pctx->inner_lock);
-  msikv_cred_free(old);
-  return MSIKV_OK;
+/* The Key Vault client says the vault rejected a token (clock skew,
+ * revocation): the library's credential drops it from its cache. */
+static void principal_invalidate(void *ctx, const char *scope,
+                                 const char *tenant_id,
+                                 const char *rejected_token) {
+  principal_ctx *p = ctx;
+  msikv_cred_invalidate_token(p->inner, scope, tenant_id, rejected_token);
 }
+
+static const msikv_credential_ops principal_ops = {
+    "AppCredential", principal_get_token, principal_destroy,
+    principal_invalidate};
 
 static msikv_result fetch(void *ctx, app_fetched *out, msikv_error *out_err) {
   app_kv_source *s = ctx;
@@ -127,20 +114,10 @@ static msikv_result fetch(void *ctx, app_fetched *out, msikv_error *out_err) {
   token_failed = false;
   msikv_error err;
   msikv_error_clear(&err);
+  /* A 401 on a cached token is handled by the client: it tells the
+   * credential (principal_invalidate) and re-authenticates once. */
   msikv_result rc =
       msikv_kv_get_secret(s->client, s->cfg->secret_name, NULL, &secret, &err);
-  if (rc == MSIKV_ERR_AUTH && err.http_status == 401 && !token_failed) {
-    msikv_log(MSIKV_LOG_WARN,
-              "Key Vault rejected the token (%s): getting a new one",
-              err.code[0] ? err.code : "401");
-    msikv_error_clear(&err);
-    rc = renew_credential(s, &err);
-    if (rc)
-      token_failed = true;
-    else
-      rc = msikv_kv_get_secret(s->client, s->cfg->secret_name, NULL, &secret,
-                               &err);
-  }
   if (out_err)
     *out_err = err;
   clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -236,10 +213,8 @@ msikv_result app_kv_source_new_opts(const app_config *cfg, app_metrics *metrics,
     goto out;
   }
   pthread_mutex_init(&pctx->lock, NULL);
-  pthread_rwlock_init(&pctx->inner_lock, NULL);
   pctx->inner = inner;
   if ((rc = msikv_cred_new_custom(&principal_ops, pctx, &s->cred))) {
-    pthread_rwlock_destroy(&pctx->inner_lock);
     pthread_mutex_destroy(&pctx->lock);
     msikv_free(pctx);
     pctx = NULL;

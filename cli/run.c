@@ -27,8 +27,15 @@ static msikv_result tracked_get_token(void *ctx, const char *scope,
   return rc;
 }
 
-static const msikv_credential_ops tracked_ops = {"CliCredential",
-                                                 tracked_get_token, NULL};
+static void tracked_invalidate(void *ctx, const char *scope,
+                               const char *tenant_id,
+                               const char *rejected_token) {
+  msikv_cred_invalidate_token(((tracked *)ctx)->inner, scope, tenant_id,
+                              rejected_token);
+}
+
+static const msikv_credential_ops tracked_ops = {
+    "CliCredential", tracked_get_token, NULL, tracked_invalidate};
 
 static const char *env_get(const cli_env *env, const char *name) {
   return env->getenv_fn ? env->getenv_fn(env->getenv_ctx, name) : getenv(name);

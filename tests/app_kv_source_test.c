@@ -256,7 +256,8 @@ static void test_app_kv_source_fetch_cachedTokenRejected_renewed(void **state) {
   msikv_error err;
   assert_int_equal(fetch(f, &out, &err), MSIKV_OK);
   app_fetched_clear(&out);
-  /* Key Vault now rejects token 1, which the credential still caches. */
+  /* Key Vault now rejects token 1, which the credential still caches: the
+   * library invalidates it and re-authenticates once (no app workaround). */
   f->az.reject_token = 1;
   assert_int_equal(fetch(f, &out, &err), MSIKV_OK);
   assert_string_equal(out.value, "s3cr3t");

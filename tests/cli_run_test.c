@@ -65,7 +65,7 @@ static msikv_result fake_token(void *ctx, const char *scope,
 }
 
 static const msikv_credential_ops fake_ops = {"FakeCredential", fake_token,
-                                              NULL};
+                                              NULL, NULL};
 
 static const char *fake_getenv(void *ctx, const char *name) {
   cli_t *t = ctx;

@@ -53,10 +53,44 @@ static msikv_result link_get(void *vctx, const char *scope, const char *tenant,
   return msikv_error_set(err, l->rc, "%s", l->msg);
 }
 
-static const msikv_credential_ops a_ops = {"LinkA", link_get, NULL};
-static const msikv_credential_ops b_ops = {"LinkB", link_get, NULL};
-static const msikv_credential_ops c_ops = {"LinkC", link_get, NULL};
-static const msikv_credential_ops d_ops = {"LinkD", link_get, NULL};
+static const msikv_credential_ops a_ops = {"LinkA", link_get, NULL, NULL};
+static const msikv_credential_ops b_ops = {"LinkB", link_get, NULL, NULL};
+static const msikv_credential_ops c_ops = {"LinkC", link_get, NULL, NULL};
+static const msikv_credential_ops d_ops = {"LinkD", link_get, NULL, NULL};
+
+/* Links that record what they were told to invalidate. */
+typedef struct inv_record {
+  int calls;
+  char scope[64];
+  char tenant[32];
+  char token[32];
+} inv_record;
+
+static inv_record inv_rec[2];
+
+static void inv_note(int i, const char *scope, const char *tenant,
+                     const char *token) {
+  inv_rec[i].calls++;
+  snprintf(inv_rec[i].scope, sizeof(inv_rec[i].scope), "%s", scope);
+  snprintf(inv_rec[i].tenant, sizeof(inv_rec[i].tenant), "%s",
+           tenant ? tenant : "(null)");
+  snprintf(inv_rec[i].token, sizeof(inv_rec[i].token), "%s", token);
+}
+
+static void inv0(void *vctx, const char *scope, const char *tenant,
+                 const char *token) {
+  (void)vctx;
+  inv_note(0, scope, tenant, token);
+}
+
+static void inv1(void *vctx, const char *scope, const char *tenant,
+                 const char *token) {
+  (void)vctx;
+  inv_note(1, scope, tenant, token);
+}
+
+static const msikv_credential_ops i0_ops = {"LinkI0", link_get, NULL, inv0};
+static const msikv_credential_ops i1_ops = {"LinkI1", link_get, NULL, inv1};
 
 static msikv_credential *mk(const msikv_credential_ops *ops, link_ctx *l) {
   msikv_credential *c = NULL;
@@ -663,6 +697,107 @@ static void test_default_oom_sweep_no_leak(void **state) {
   assert_true(oom_sweep(oom_run, fx, false) > 10);
 }
 
+static void test_chain_invalidate_forwards_to_link_in_use(void **state) {
+  (void)state;
+  memset(inv_rec, 0, sizeof(inv_rec));
+  link_ctx a = {MSIKV_ERR_UNAVAILABLE, "no env", 0, 0};
+  link_ctx b = {MSIKV_OK, "tok-b", 0, 0};
+  link_ctx c = {MSIKV_OK, "tok-c", 0, 0};
+  msikv_credential *links[3] = {mk(&a_ops, &a), mk(&i0_ops, &b),
+                                mk(&i1_ops, &c)};
+  msikv_credential *chain = NULL;
+  assert_int_equal(msikv_cred_chain_new("TestChain", links, 3, &chain, NULL),
+                   MSIKV_OK);
+  msikv_token tok = {NULL, 0, 0};
+  assert_int_equal(msikv_cred_get_token(chain, SCOPE, NULL, &tok, NULL),
+                   MSIKV_OK);
+  assert_string_equal(tok.token, "tok-b");
+  msikv_cred_invalidate_token(chain, SCOPE, "tenant-1", tok.token);
+  assert_int_equal(inv_rec[0].calls, 1);
+  assert_string_equal(inv_rec[0].scope, SCOPE);
+  assert_string_equal(inv_rec[0].tenant, "tenant-1");
+  assert_string_equal(inv_rec[0].token, "tok-b");
+  assert_int_equal(inv_rec[1].calls, 0); /* Not the link in use. */
+  msikv_token_clear(&tok);
+  msikv_cred_free(chain);
+}
+
+static void test_chain_invalidate_before_selection_tells_every_link(
+    void **state) {
+  (void)state;
+  memset(inv_rec, 0, sizeof(inv_rec));
+  link_ctx b = {MSIKV_OK, "tok-b", 0, 0};
+  link_ctx c = {MSIKV_OK, "tok-c", 0, 0};
+  msikv_credential *links[2] = {mk(&i0_ops, &b), mk(&i1_ops, &c)};
+  msikv_credential *chain = NULL;
+  assert_int_equal(msikv_cred_chain_new(NULL, links, 2, &chain, NULL),
+                   MSIKV_OK);
+  msikv_cred_invalidate_token(chain, SCOPE, NULL, "old");
+  assert_int_equal(inv_rec[0].calls, 1);
+  assert_int_equal(inv_rec[1].calls, 1);
+  assert_string_equal(inv_rec[1].tenant, "(null)");
+  assert_int_equal(b.calls, 0); /* No token was fetched by it. */
+  msikv_cred_free(chain);
+}
+
+/* The default chain with a client secret from the environment: the
+ * rejection reaches the client secret's cache through the chain and the
+ * environment credential, so the next call asks Entra ID again. */
+static const char *env_cs(void *ctx, const char *name) {
+  (void)ctx;
+  if (strcmp(name, "AZURE_TENANT_ID") == 0)
+    return "tenant-1";
+  if (strcmp(name, "AZURE_CLIENT_ID") == 0)
+    return "client-1";
+  if (strcmp(name, "AZURE_CLIENT_SECRET") == 0)
+    return "secret-1";
+  if (strcmp(name, "AZURE_AUTHORITY_HOST") == 0)
+    return "https://login.localhost";
+  return NULL;
+}
+
+static void test_default_chain_invalidate_reaches_client_secret(void **state) {
+  (void)state;
+  fake_transport ft;
+  fake_transport_init(&ft);
+  ft.repeat_last = false;
+  char body[2][256];
+  for (int i = 0; i < 2; i++) {
+    snprintf(body[i], sizeof(body[i]),
+             "{\"access_token\":\"cs-%d\",\"expires_in\":3599,"
+             "\"token_type\":\"Bearer\"}",
+             i + 1);
+  }
+  msikv_identity_options opts = msikv_identity_options_default();
+  opts.transport = &ft.transport;
+  opts.getenv_fn = env_cs;
+  msikv_credential *cred = NULL;
+  msikv_error err;
+  assert_int_equal(msikv_cred_default_new(&opts, &cred, &err), MSIKV_OK);
+  fake_transport_push(&ft, 200, NULL, body[0]);
+  msikv_token tok = {NULL, 0, 0};
+  if (msikv_cred_get_token(cred, SCOPE, NULL, &tok, &err) != MSIKV_OK)
+    fail_msg("%s", err.message);
+  assert_string_equal(tok.token, "cs-1");
+  size_t n = fake_transport_count(&ft);
+  msikv_token again = {NULL, 0, 0};
+  assert_int_equal(msikv_cred_get_token(cred, SCOPE, NULL, &again, &err),
+                   MSIKV_OK);
+  assert_string_equal(again.token, "cs-1");
+  msikv_token_clear(&again);
+  assert_int_equal(fake_transport_count(&ft), n);
+  msikv_cred_invalidate_token(cred, SCOPE, NULL, tok.token);
+  fake_transport_push(&ft, 200, NULL, body[1]);
+  assert_int_equal(msikv_cred_get_token(cred, SCOPE, NULL, &again, &err),
+                   MSIKV_OK);
+  assert_string_equal(again.token, "cs-2");
+  assert_int_equal(fake_transport_count(&ft), n + 1);
+  msikv_token_clear(&again);
+  msikv_token_clear(&tok);
+  msikv_cred_free(cred);
+  fake_transport_free(&ft);
+}
+
 int main(void) {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
   const struct CMUnitTest tests[] = {
@@ -672,6 +807,9 @@ int main(void) {
       cmocka_unit_test(test_chain_long_reasons_share_the_message),
       cmocka_unit_test(test_chain_new_bad_args_frees_links),
       cmocka_unit_test(test_chain_threads_race_first_call_one_selection),
+      cmocka_unit_test(test_chain_invalidate_forwards_to_link_in_use),
+      cmocka_unit_test(test_chain_invalidate_before_selection_tells_every_link),
+      cmocka_unit_test(test_default_chain_invalidate_reaches_client_secret),
       T(test_default_nothing_configured_lists_links_in_order),
       T(test_default_imds_answers_then_full_retries),
       T(test_default_probe_busy_imds_retried),

@@ -9,12 +9,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "fake_clock.h"
 #include "fake_transport.h"
 #include "oom.h"
 #include "msikv/alloc.h"
 #include "msikv/credential.h"
+#include "msikv/identity.h"
 #include "msikv/keyvault.h"
 
 #define KV_URL "https://myvault.vault.azure.net"
@@ -58,7 +60,7 @@ static msikv_result kv_fake_get_token(void *ctx, const char *scope,
 }
 
 static const msikv_credential_ops kv_fake_cred_ops = {"FakeCredential",
-                                                      kv_fake_get_token, NULL};
+                                                      kv_fake_get_token, NULL, NULL};
 
 /* Everything a client test needs. */
 typedef struct kv_env {
@@ -94,6 +96,10 @@ static void kv_env_free(kv_env *env) {
   msikv_cred_free(env->cred);
   fake_transport_free(&env->ft);
   fake_clock_free(&env->clock);
+}
+
+static void kv_push_challenge_ft(fake_transport *ft) {
+  fake_transport_push(ft, 401, KV_CHALLENGE, KV_401_BODY);
 }
 
 /* Scripts the 401 challenge reply. */
@@ -842,6 +848,128 @@ static void test_get_secret_later_401_reauthenticates_once(void **state) {
   close_env(env);
 }
 
+/* A managed identity token for the IMDS reply, valid for an hour. */
+static void push_mi_token(fake_transport *ft, const char *token) {
+  char body[256];
+  snprintf(body, sizeof(body),
+           "{\"access_token\":\"%s\",\"expires_in\":\"3599\","
+           "\"expires_on\":\"%lld\",\"token_type\":\"Bearer\"}",
+           token, (long long)(KV_T0_MS / 1000 + 3599));
+  fake_transport_push(ft, 200, NULL, body);
+}
+
+static size_t count_token_requests(fake_transport *ft) {
+  size_t n = 0;
+  for (size_t i = 0; i < fake_transport_count(ft); i++) {
+    if (!strstr(fake_transport_request(ft, i)->url, "vault.azure.net/secrets"))
+      n++;
+  }
+  return n;
+}
+
+/* The vault rejects a token the credential still caches (e.g.
+ * "[TokenExpired]" after clock skew): the client tells the credential,
+ * whose cache drops it, and the one re-authentication gets a new token. */
+static void test_get_secret_401_on_cached_token_invalidates_and_succeeds(
+    void **state) {
+  (void)state;
+  fake_transport ft;
+  fake_transport_init(&ft);
+  fake_clock clock;
+  fake_clock_init(&clock, KV_T0_MS);
+  msikv_identity_options io = msikv_identity_options_default();
+  io.transport = &ft.transport;
+  io.clock = &clock.clock;
+  msikv_credential *cred = NULL;
+  assert_int_equal(msikv_cred_managed_identity_new(&io, NULL, &cred, NULL),
+                   MSIKV_OK);
+  msikv_kv_client_options opts = msikv_kv_client_options_default();
+  opts.transport = &ft.transport;
+  opts.clock = &clock.clock;
+  msikv_kv_client *client = NULL;
+  assert_int_equal(msikv_kv_client_new(KV_URL, cred, &opts, &client, NULL),
+                   MSIKV_OK);
+  kv_push_challenge_ft(&ft);
+  push_mi_token(&ft, "mi-1");
+  fake_transport_push(&ft, 200, NULL, BUNDLE);
+  msikv_kv_secret *s = NULL;
+  assert_int_equal(msikv_kv_get_secret(client, "n", NULL, &s, NULL), MSIKV_OK);
+  msikv_kv_secret_free(s);
+  assert_int_equal(count_token_requests(&ft), 1);
+  size_t base = fake_transport_count(&ft);
+
+  fake_transport_push(
+      &ft, 401, KV_CHALLENGE,
+      "{\"error\":{\"code\":\"Unauthorized\",\"message\":\"[TokenExpired] "
+      "Error validating token: 'S2S12086'.\"}}");
+  push_mi_token(&ft, "mi-2");
+  fake_transport_push(&ft, 200, NULL, BUNDLE);
+  s = NULL;
+  assert_int_equal(msikv_kv_get_secret(client, "n", NULL, &s, NULL), MSIKV_OK);
+  assert_string_equal(s->value, "s3cret");
+  msikv_kv_secret_free(s);
+  assert_int_equal(fake_transport_count(&ft), base + 3);
+  assert_int_equal(count_token_requests(&ft), 2); /* Exactly one more. */
+  assert_string_equal(fake_record_header(fake_transport_request(&ft, base),
+                                         "Authorization"),
+                      "Bearer mi-1");
+  assert_string_equal(fake_record_header(fake_transport_request(&ft, base + 2),
+                                         "Authorization"),
+                      "Bearer mi-2");
+  /* The new token is cached by both: the next call needs no token call. */
+  fake_transport_push(&ft, 200, NULL, BUNDLE);
+  s = NULL;
+  assert_int_equal(msikv_kv_get_secret(client, "n", NULL, &s, NULL), MSIKV_OK);
+  msikv_kv_secret_free(s);
+  assert_int_equal(count_token_requests(&ft), 2);
+  assert_string_equal(fake_record_header(fake_transport_request(&ft, base + 3),
+                                         "Authorization"),
+                      "Bearer mi-2");
+  msikv_kv_client_free(client);
+  msikv_cred_free(cred);
+  fake_clock_free(&clock);
+  fake_transport_free(&ft);
+}
+
+/* A revoked principal: the new token is refused too; one re-authentication
+ * only, and the 401 is reported. */
+static void test_get_secret_401_after_new_token_fails_once(void **state) {
+  (void)state;
+  fake_transport ft;
+  fake_transport_init(&ft);
+  msikv_identity_options io = msikv_identity_options_default();
+  io.transport = &ft.transport;
+  msikv_credential *cred = NULL;
+  assert_int_equal(msikv_cred_managed_identity_new(&io, NULL, &cred, NULL),
+                   MSIKV_OK);
+  msikv_kv_client_options opts = msikv_kv_client_options_default();
+  opts.transport = &ft.transport;
+  msikv_kv_client *client = NULL;
+  assert_int_equal(msikv_kv_client_new(KV_URL, cred, &opts, &client, NULL),
+                   MSIKV_OK);
+  kv_push_challenge_ft(&ft);
+  char body[256];
+  snprintf(body, sizeof(body),
+           "{\"access_token\":\"mi-1\",\"expires_in\":\"3599\","
+           "\"expires_on\":\"%lld\",\"token_type\":\"Bearer\"}",
+           (long long)(time(NULL) + 3599));
+  fake_transport_push(&ft, 200, NULL, body);
+  fake_transport_push(&ft, 401, KV_CHALLENGE, KV_401_BODY);
+  fake_transport_push(&ft, 200, NULL, body); /* IMDS gives mi-1 again... */
+  fake_transport_push(&ft, 401, KV_CHALLENGE, KV_401_BODY);
+  msikv_kv_secret *s = NULL;
+  msikv_error err;
+  assert_int_equal(msikv_kv_get_secret(client, "n", NULL, &s, &err),
+                   MSIKV_ERR_AUTH);
+  assert_null(s);
+  assert_int_equal(err.http_status, 401);
+  assert_int_equal(fake_transport_count(&ft), 5);
+  assert_int_equal(count_token_requests(&ft), 2);
+  msikv_kv_client_free(client);
+  msikv_cred_free(cred);
+  fake_transport_free(&ft);
+}
+
 static void test_get_secret_token_near_expiry_refreshed(void **state) {
   (void)state;
   kv_env env;
@@ -1175,6 +1303,9 @@ int main(void) {
       cmocka_unit_test(test_get_secret_429_without_retry_after_backs_off),
       cmocka_unit_test(test_get_secret_error_mapping),
       cmocka_unit_test(test_get_secret_later_401_reauthenticates_once),
+      cmocka_unit_test(
+          test_get_secret_401_on_cached_token_invalidates_and_succeeds),
+      cmocka_unit_test(test_get_secret_401_after_new_token_fails_once),
       cmocka_unit_test(test_get_secret_token_near_expiry_refreshed),
       cmocka_unit_test(test_challenge_resource_mismatch_refused),
       cmocka_unit_test(test_challenge_resource_check_opt_out_passes),

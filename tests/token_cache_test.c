@@ -234,11 +234,131 @@ static void test_cache_get_many_keys_bounded(void **state) {
   assert_int_equal(calls(&fx->f), 101);
 }
 
+/* ---- Invalidation -------------------------------------------------------- */
+
+static void test_cache_invalidate_matching_token_fetches_new(void **s) {
+  fixture *fx = *s;
+  get_expect(fx, "s", "t", "token-1", MSIKV_OK);
+  get_expect(fx, "s", "t", "token-1", MSIKV_OK);
+  assert_int_equal(msikv__token_cache_invalidate(fx->cache, "token-1"), 1);
+  get_expect(fx, "s", "t", "token-2", MSIKV_OK);
+  assert_int_equal(calls(&fx->f), 2);
+  /* Rejecting the old token again drops nothing. */
+  assert_int_equal(msikv__token_cache_invalidate(fx->cache, "token-1"), 0);
+  get_expect(fx, "s", "t", "token-2", MSIKV_OK);
+  assert_int_equal(calls(&fx->f), 2);
+}
+
+static void test_cache_invalidate_other_token_keeps_entry(void **s) {
+  fixture *fx = *s;
+  get_expect(fx, "a", NULL, "token-1", MSIKV_OK);
+  get_expect(fx, "b", NULL, "token-2", MSIKV_OK);
+  assert_int_equal(msikv__token_cache_invalidate(fx->cache, "token-9"), 0);
+  assert_int_equal(msikv__token_cache_invalidate(fx->cache, "token-"), 0);
+  assert_int_equal(msikv__token_cache_invalidate(fx->cache, ""), 0);
+  assert_int_equal(msikv__token_cache_invalidate(fx->cache, NULL), 0);
+  assert_int_equal(msikv__token_cache_invalidate(NULL, "token-1"), 0);
+  /* Only the entry holding the rejected token loses it. */
+  assert_int_equal(msikv__token_cache_invalidate(fx->cache, "token-2"), 1);
+  get_expect(fx, "a", NULL, "token-1", MSIKV_OK);
+  get_expect(fx, "b", NULL, "token-3", MSIKV_OK);
+  assert_int_equal(calls(&fx->f), 3);
+}
+
+/* A failed early refresh starts a backoff; a rejection must not wait for
+ * it: the next get fetches at once. */
+static void test_cache_invalidate_skips_refresh_backoff(void **s) {
+  fixture *fx = *s;
+  fx->f.script[0] = (outcome){MSIKV_OK, 3600, 0};
+  fx->f.script[1] = (outcome){MSIKV_ERR_UNAVAILABLE, 0, 0};
+  fx->f.script[2] = (outcome){MSIKV_OK, 3600, 0};
+  fx->f.n = 3;
+  get_expect(fx, "s", NULL, "token-1", MSIKV_OK);
+  fake_clock_set(&fx->fc, T0_MS + 3400 * 1000LL); /* Refresh due. */
+  get_expect(fx, "s", NULL, "token-1", MSIKV_OK); /* Refresh fails. */
+  assert_int_equal(calls(&fx->f), 2);
+  assert_int_equal(msikv__token_cache_invalidate(fx->cache, "token-1"), 1);
+  get_expect(fx, "s", NULL, "token-3", MSIKV_OK);
+  assert_int_equal(calls(&fx->f), 3);
+}
+
+/* Through a real credential: the managed identity's cache forgets the
+ * rejected token and the next get asks the endpoint again. */
+static void test_cred_invalidate_token_next_get_fetches(void **s) {
+  (void)s;
+  fake_transport ft;
+  fake_transport_init(&ft);
+  char body[2][256];
+  for (int i = 0; i < 2; i++) {
+    snprintf(body[i], sizeof(body[i]),
+             "{\"access_token\":\"mi-token-%d\",\"expires_in\":\"3599\","
+             "\"expires_on\":\"%lld\",\"token_type\":\"Bearer\"}",
+             i + 1, (long long)(time(NULL) + 3599));
+    fake_transport_push(&ft, 200, NULL, body[i]);
+  }
+  msikv_identity_options opts = msikv_identity_options_default();
+  opts.transport = &ft.transport;
+  msikv_credential *cred = NULL;
+  msikv_error err;
+  assert_int_equal(msikv_cred_managed_identity_new(&opts, NULL, &cred, &err),
+                   MSIKV_OK);
+  const char *scope = "https://vault.azure.net/.default";
+  msikv_token tok = {NULL, 0, 0};
+  assert_int_equal(msikv_cred_get_token(cred, scope, NULL, &tok, &err),
+                   MSIKV_OK);
+  assert_string_equal(tok.token, "mi-token-1");
+  msikv_cred_invalidate_token(cred, scope, NULL, "not-the-token");
+  msikv_token again = {NULL, 0, 0};
+  assert_int_equal(msikv_cred_get_token(cred, scope, NULL, &again, &err),
+                   MSIKV_OK);
+  assert_string_equal(again.token, "mi-token-1");
+  msikv_token_clear(&again);
+  assert_int_equal(fake_transport_count(&ft), 1);
+  msikv_cred_invalidate_token(cred, scope, NULL, tok.token);
+  assert_int_equal(msikv_cred_get_token(cred, scope, NULL, &again, &err),
+                   MSIKV_OK);
+  assert_string_equal(again.token, "mi-token-2");
+  assert_int_equal(fake_transport_count(&ft), 2);
+  msikv_token_clear(&again);
+  msikv_token_clear(&tok);
+  /* NULL-safe, and a custom credential without the op ignores it. */
+  msikv_cred_invalidate_token(NULL, scope, NULL, "x");
+  msikv_cred_invalidate_token(cred, NULL, NULL, "x");
+  msikv_cred_invalidate_token(cred, scope, NULL, NULL);
+  msikv_cred_free(cred);
+  fake_transport_free(&ft);
+}
+
+static msikv_result plain_get(void *ctx, const char *scope, const char *tenant,
+                              msikv_token *out, msikv_error *err) {
+  (void)ctx;
+  (void)scope;
+  (void)tenant;
+  (void)err;
+  out->token = msikv_strdup("plain");
+  out->expires_on_s = T0 + 3600;
+  return out->token ? MSIKV_OK : MSIKV_ERR_NOMEM;
+}
+
+static void test_cred_invalidate_token_custom_without_op_ignored(void **s) {
+  (void)s;
+  static const msikv_credential_ops ops = {"Plain", plain_get, NULL, NULL};
+  msikv_credential *cred = NULL;
+  assert_int_equal(msikv_cred_new_custom(&ops, NULL, &cred), MSIKV_OK);
+  msikv_cred_invalidate_token(cred, "s", NULL, "plain");
+  msikv_token tok = {NULL, 0, 0};
+  assert_int_equal(msikv_cred_get_token(cred, "s", NULL, &tok, NULL), MSIKV_OK);
+  assert_string_equal(tok.token, "plain");
+  msikv_token_clear(&tok);
+  msikv_cred_free(cred);
+}
+
 /* ---- Threads ------------------------------------------------------------ */
 
 typedef struct worker {
   fixture *fx;
   pthread_barrier_t *barrier;
+  const char *invalidate_first; /* A token to reject before the get. */
   msikv_result rc;
   char token[32];
   char message[MSIKV_ERROR_MESSAGE_MAX];
@@ -247,6 +367,8 @@ typedef struct worker {
 static void *worker_main(void *arg) {
   worker *w = arg;
   pthread_barrier_wait(w->barrier);
+  if (w->invalidate_first)
+    msikv__token_cache_invalidate(w->fx->cache, w->invalidate_first);
   msikv_token tok = {NULL, 0, 0};
   msikv_error err;
   msikv_error_clear(&err);
@@ -310,6 +432,25 @@ static void test_cache_get_refresh_in_flight_others_keep_valid(void **s) {
   assert_int_equal(fresh + old, THREADS);
   assert_true(fresh >= 1);
   assert_true(old >= 1);
+}
+
+/* Sixteen callers all got 401 for token-1 and reject it at once: one new
+ * fetch, and everyone gets its token (later rejections of token-1 find
+ * token-2 or a fetch in flight, and drop nothing). */
+static void test_cache_invalidate_stampede_one_fetch(void **s) {
+  fixture *fx = *s;
+  get_expect(fx, "s", NULL, "token-1", MSIKV_OK);
+  fx->f.delay_ms = 100;
+  worker workers[THREADS];
+  memset(workers, 0, sizeof(workers));
+  for (int i = 0; i < THREADS; i++)
+    workers[i].invalidate_first = "token-1";
+  run_threads(fx, workers);
+  assert_int_equal(calls(&fx->f), 2);
+  for (int i = 0; i < THREADS; i++) {
+    assert_int_equal(workers[i].rc, MSIKV_OK);
+    assert_string_equal(workers[i].token, "token-2");
+  }
 }
 
 /* The stampede: 16 threads, no token yet, a slow endpoint: one request. */
@@ -421,6 +562,16 @@ int main(void) {
       cmocka_unit_test_setup_teardown(
           test_cache_get_refresh_in_flight_others_keep_valid, setup, teardown),
       cmocka_unit_test(test_cred_get_token_stampede_one_request),
+      cmocka_unit_test_setup_teardown(
+          test_cache_invalidate_matching_token_fetches_new, setup, teardown),
+      cmocka_unit_test_setup_teardown(
+          test_cache_invalidate_other_token_keeps_entry, setup, teardown),
+      cmocka_unit_test_setup_teardown(
+          test_cache_invalidate_skips_refresh_backoff, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_cache_invalidate_stampede_one_fetch,
+                                      setup, teardown),
+      cmocka_unit_test(test_cred_invalidate_token_next_get_fetches),
+      cmocka_unit_test(test_cred_invalidate_token_custom_without_op_ignored),
       cmocka_unit_test_setup_teardown(test_cache_get_oom_sweep_no_leak, setup,
                                       teardown),
   };

@@ -176,7 +176,7 @@ static msikv_result fake_get_token(void *ctx, const char *scope,
 }
 
 static const msikv_credential_ops kFakeCred = {"FakeCredential",
-                                               fake_get_token, NULL};
+                                               fake_get_token, NULL, NULL};
 
 static void test_kv_get_secret_zeroes_value_and_token(void **state) {
   (void)state;

@@ -412,8 +412,15 @@ static msikv_result cli_get_token(void *vctx, const char *scope,
                                 out_token, out_err);
 }
 
+static void cli_invalidate(void *vctx, const char *scope,
+                           const char *tenant_id, const char *rejected_token) {
+  (void)scope;
+  (void)tenant_id;
+  msikv__token_cache_invalidate(((cli_ctx *)vctx)->cache, rejected_token);
+}
+
 static const msikv_credential_ops cli_ops = {CLI_NAME, cli_get_token,
-                                             cli_destroy};
+                                             cli_destroy, cli_invalidate};
 
 msikv_result msikv_cred_azure_cli_new(const msikv_identity_options *opts,
                                       const msikv_azure_cli_options *cli,

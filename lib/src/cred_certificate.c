@@ -135,7 +135,15 @@ static msikv_result cc_get_token(void *vctx, const char *scope,
                                 out_token, out_err);
 }
 
-static const msikv_credential_ops cc_ops = {CC_NAME, cc_get_token, cc_destroy};
+static void cc_invalidate(void *vctx, const char *scope, const char *tenant_id,
+                          const char *rejected_token) {
+  (void)scope;
+  (void)tenant_id;
+  msikv__token_cache_invalidate(((cc_ctx *)vctx)->cache, rejected_token);
+}
+
+static const msikv_credential_ops cc_ops = {CC_NAME, cc_get_token, cc_destroy,
+                                            cc_invalidate};
 
 static bool bad_id(const char *s) {
   if (!s || !*s)

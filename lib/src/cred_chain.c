@@ -39,7 +39,7 @@ static void ph_destroy(void *vctx) {
 }
 
 static const msikv_credential_ops ph_ops = {"UnavailableCredential",
-                                            ph_get_token, ph_destroy};
+                                            ph_get_token, ph_destroy, NULL};
 
 msikv_result msikv__cred_placeholder_new(const char *name, msikv_result rc,
                                          const char *message,
@@ -227,8 +227,26 @@ out:
   return rc;
 }
 
-static const msikv_credential_ops chain_ops = {"ChainedTokenCredential",
-                                               chain_get_token, chain_destroy};
+/* Forwards to the link in use; before one is chosen no token was given
+ * out, but every link is told (a token matches only in its own cache). */
+static void chain_invalidate(void *vctx, const char *scope,
+                             const char *tenant_id,
+                             const char *rejected_token) {
+  chain_ctx *ctx = vctx;
+  int sel = atomic_load(&ctx->selected);
+  if (sel >= 0) {
+    msikv_cred_invalidate_token(ctx->links[sel], scope, tenant_id,
+                                rejected_token);
+    return;
+  }
+  for (size_t i = 0; i < ctx->count; i++)
+    msikv_cred_invalidate_token(ctx->links[i], scope, tenant_id,
+                                rejected_token);
+}
+
+static const msikv_credential_ops chain_ops = {
+    "ChainedTokenCredential", chain_get_token, chain_destroy,
+    chain_invalidate};
 
 msikv_result msikv_cred_chain_new(const char *name, msikv_credential **links,
                                   size_t count, msikv_credential **out_cred,

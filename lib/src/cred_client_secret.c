@@ -103,7 +103,15 @@ const char *msikv__authority_pick(const msikv_identity_options *opts) {
   return authority ? authority : MSIKV_AUTHORITY_HOST_DEFAULT;
 }
 
-static const msikv_credential_ops cs_ops = {CS_NAME, cs_get_token, cs_destroy};
+static void cs_invalidate(void *vctx, const char *scope, const char *tenant_id,
+                          const char *rejected_token) {
+  (void)scope;
+  (void)tenant_id;
+  msikv__token_cache_invalidate(((cs_ctx *)vctx)->cache, rejected_token);
+}
+
+static const msikv_credential_ops cs_ops = {CS_NAME, cs_get_token, cs_destroy,
+                                            cs_invalidate};
 
 static bool has_control(const char *s) {
   for (; *s; s++) {

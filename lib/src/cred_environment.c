@@ -36,8 +36,14 @@ static msikv_result env_get_token(void *vctx, const char *scope,
   return msikv_cred_get_token(ctx->inner, scope, tenant_id, out_token, out_err);
 }
 
+static void env_invalidate(void *vctx, const char *scope,
+                           const char *tenant_id, const char *rejected_token) {
+  msikv_cred_invalidate_token(((env_ctx *)vctx)->inner, scope, tenant_id,
+                              rejected_token);
+}
+
 static const msikv_credential_ops env_ops = {ENV_NAME, env_get_token,
-                                             env_destroy};
+                                             env_destroy, env_invalidate};
 
 static void list_add(char *list, size_t size, const char *name) {
   size_t used = strlen(list);

@@ -183,8 +183,16 @@ static msikv_result mi_get_token(void *vctx, const char *scope,
   return rc;
 }
 
+static void mi_invalidate(void *vctx, const char *scope,
+                          const char *tenant_id, const char *rejected_token) {
+  (void)scope;
+  (void)tenant_id;
+  msikv__token_cache_invalidate(((mi_ctx *)vctx)->cache, rejected_token);
+}
+
 static const msikv_credential_ops mi_ops = {"ManagedIdentityCredential",
-                                            mi_get_token, mi_destroy};
+                                            mi_get_token, mi_destroy,
+                                            mi_invalidate};
 
 /* Copies an endpoint after checking it: http only for local hosts. */
 static msikv_result take_endpoint(const char *value, const char *var,

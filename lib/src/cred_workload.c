@@ -172,7 +172,15 @@ static msikv_result wi_get_token(void *vctx, const char *scope,
                                 out_token, out_err);
 }
 
-static const msikv_credential_ops wi_ops = {WI_NAME, wi_get_token, wi_destroy};
+static void wi_invalidate(void *vctx, const char *scope, const char *tenant_id,
+                          const char *rejected_token) {
+  (void)scope;
+  (void)tenant_id;
+  msikv__token_cache_invalidate(((wi_ctx *)vctx)->cache, rejected_token);
+}
+
+static const msikv_credential_ops wi_ops = {WI_NAME, wi_get_token, wi_destroy,
+                                            wi_invalidate};
 
 static void list_add(char *list, size_t size, const char *name) {
   size_t used = strlen(list);

@@ -55,6 +55,15 @@ msikv_result msikv_cred_get_token(msikv_credential *cred, const char *scope,
   return MSIKV_OK;
 }
 
+void msikv_cred_invalidate_token(msikv_credential *cred, const char *scope,
+                                 const char *tenant_id,
+                                 const char *rejected_token) {
+  if (!cred || !scope || !rejected_token || !*rejected_token ||
+      !cred->ops->invalidate)
+    return;
+  cred->ops->invalidate(cred->ctx, scope, tenant_id, rejected_token);
+}
+
 const char *msikv_cred_name(const msikv_credential *cred) {
   if (!cred)
     return "(none)";

@@ -234,6 +234,17 @@ MSIKV_NODISCARD msikv_result msikv__token_cache_get(
     msikv__token_fetch_fn fetch, void *fetch_ctx, msikv_token *out_token,
     msikv_error *out_err);
 
+/**
+ * Forgets @p rejected_token: every entry that still holds exactly that token
+ * loses it (its next get fetches at once, with no backoff); entries holding
+ * another token, and fetches in flight, are left alone. Keys are not
+ * compared, so credentials that map the scope or tenant to their own key
+ * need no mapping here. NULL-safe.
+ * @return the number of entries that dropped the token.
+ */
+size_t msikv__token_cache_invalidate(msikv__token_cache *cache,
+                                     const char *rejected_token);
+
 /** Number of entries (for tests). */
 size_t msikv__token_cache_size(msikv__token_cache *cache);
 

@@ -237,16 +237,20 @@ static msikv_result accept_challenge(msikv_kv_client *client,
   return MSIKV_OK;
 }
 
-/* Returns an owned copy of a usable token (secret). */
+/* Returns an owned copy of a usable token (secret). @p rejected: a token
+ * the vault refused, dropped from the client's copy if it is still there
+ * (a newer one another thread got is kept). */
 static msikv_result get_token(msikv_kv_client *client,
-                              const msikv__kv_challenge *challenge, bool force,
-                              char **out_token, msikv_error *out_err) {
+                              const msikv__kv_challenge *challenge,
+                              const char *rejected, char **out_token,
+                              msikv_error *out_err) {
   int64_t now_s = msikv_clock_now_ms(client->clock) / 1000;
   char *copy = NULL;
   pthread_mutex_lock(&client->lock);
-  if (force) {
+  if (rejected && client->token.token &&
+      strcmp(client->token.token, rejected) == 0)
     msikv_token_clear(&client->token);
-  } else if (client->token.token &&
+  if (client->token.token &&
              now_s < client->token.expires_on_s - TOKEN_REFRESH_MARGIN_S &&
              (client->token.refresh_on_s == 0 ||
               now_s < client->token.refresh_on_s)) {
@@ -303,6 +307,7 @@ msikv_result msikv__kv_send(msikv_kv_client *client, const char *method,
                             msikv_http_response *out_resp,
                             msikv_error *out_err) {
   char *token = NULL;
+  char *rejected = NULL;
   msikv_result rc = check_url(client, url, out_err);
   if (rc)
     return rc;
@@ -321,7 +326,7 @@ msikv_result msikv__kv_send(msikv_kv_client *client, const char *method,
     if (rc)
       goto out;
   }
-  rc = get_token(client, &challenge, false, &token, out_err);
+  rc = get_token(client, &challenge, NULL, &token, out_err);
   if (!rc)
     rc = send_request(client, method, url, body, false, token, out_resp,
                       out_err);
@@ -329,18 +334,24 @@ msikv_result msikv__kv_send(msikv_kv_client *client, const char *method,
     goto out;
   /* A later 401: take any new challenge and authenticate once more. */
   msikv_log(MSIKV_LOG_INFO, "Key Vault answered 401; re-authenticating");
+  /* The credential may still consider the token valid (clock skew,
+   * revocation): tell it, so that it fetches a new one. */
+  msikv_cred_invalidate_token(client->cred, challenge.scope,
+                              challenge.tenant[0] ? challenge.tenant : NULL,
+                              token);
   if (msikv_http_response_header(out_resp, "www-authenticate")) {
     rc = accept_challenge(client, out_resp, &challenge, out_err);
     if (rc)
       goto out;
   }
-  msikv_secret_free(token);
+  rejected = token;
   token = NULL;
-  rc = get_token(client, &challenge, true, &token, out_err);
+  rc = get_token(client, &challenge, rejected, &token, out_err);
   if (!rc)
     rc = send_request(client, method, url, body, false, token, out_resp,
                       out_err);
 out:
+  msikv_secret_free(rejected);
   msikv_secret_free(token);
   return rc;
 }

@@ -85,6 +85,29 @@ size_t msikv__token_cache_size(msikv__token_cache *cache) {
   return n;
 }
 
+size_t msikv__token_cache_invalidate(msikv__token_cache *cache,
+                                     const char *rejected_token) {
+  if (!cache || !rejected_token || !*rejected_token)
+    return 0;
+  size_t dropped = 0;
+  pthread_mutex_lock(&cache->lock);
+  for (cache_entry *e = cache->entries; e; e = e->next) {
+    if (!e->token || strcmp(e->token, rejected_token) != 0)
+      continue;
+    msikv_secret_free(e->token);
+    e->token = NULL;
+    e->expires_on_s = 0;
+    e->refresh_on_s = 0;
+    e->attempted = false;
+    dropped++;
+  }
+  pthread_mutex_unlock(&cache->lock);
+  if (dropped)
+    msikv_log(MSIKV_LOG_INFO, "a cached token was rejected; the next request "
+                              "fetches a new one");
+  return dropped;
+}
+
 static bool str_eq(const char *a, const char *b) {
   if (!a || !b)
     return a == b;

@@ -48,6 +48,14 @@ typedef struct msikv_credential_ops {
                             msikv_error *out_err);
   /** Frees ctx; may be NULL. */
   void (*destroy)(void *ctx);
+  /**
+   * Optional (NULL: nothing to drop). A resource rejected @p rejected_token
+   * (e.g. Key Vault answered 401): forget it, if it is still the token cached
+   * for (@p scope, @p tenant_id), so that the next get_token fetches a new
+   * one. A newer token already cached stays. Never log the token.
+   */
+  void (*invalidate)(void *ctx, const char *scope, const char *tenant_id,
+                     const char *rejected_token);
 } msikv_credential_ops;
 
 /**
@@ -70,6 +78,24 @@ MSIKV_NODISCARD msikv_result msikv_cred_get_token(msikv_credential *cred,
                                                   const char *tenant_id,
                                                   msikv_token *out_token,
                                                   msikv_error *out_err);
+
+/**
+ * Says that a resource rejected @p rejected_token, a token this credential
+ * gave out for (@p scope, @p tenant_id) (e.g. Key Vault answered 401 with
+ * "[TokenExpired]" after clock skew, or the token was revoked). The cache
+ * forgets that token only if it still holds exactly it, so the next
+ * msikv_cred_get_token() fetches a new one, and concurrent callers that
+ * already got a newer token are not disturbed (calling this twice for the
+ * same rejected token costs one fetch, not two). A chain forwards it to the
+ * link in use; a custom credential without an invalidate op ignores it.
+ * Thread-safe; NULL-safe; the token is compared, never logged or kept.
+ * @param[in] scope as passed to msikv_cred_get_token().
+ * @param[in] tenant_id as passed to msikv_cred_get_token(), or NULL.
+ * @param[in] rejected_token the bearer token the resource refused.
+ */
+void msikv_cred_invalidate_token(msikv_credential *cred, const char *scope,
+                                 const char *tenant_id,
+                                 const char *rejected_token);
 
 /** @return a static or credential-owned description, e.g.
  * "ManagedIdentityCredential (App Service)"; valid while @p cred lives. */
