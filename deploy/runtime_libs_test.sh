@@ -21,7 +21,8 @@ echo "runtime packages: $(echo $runtime_pkgs)"
 package_of() { # a library path -> its Debian package, trying the /usr path too
   local path="$1" pkg
   for p in "$path" "/usr${path#/usr}" "${path/#\/usr/}"; do
-    pkg=$(dpkg -S "$p" 2>/dev/null | head -1 | cut -d: -f1) && [ -n "$pkg" ] && { echo "$pkg"; return; }
+    pkg=$(dpkg -S "$p" 2>/dev/null | awk -F: 'NR == 1 {print $1}')
+    [ -n "$pkg" ] && { echo "$pkg"; return; }
   done
 }
 
@@ -40,7 +41,7 @@ for bin in "${binaries[@]}"; do
       ok "$(basename "$bin"): $lib from libc6 (always present)"
     elif [ -n "${MSIKV_SANITIZER:-}" ] && [[ "$lib" =~ ^lib(a|ub|t|l)san\. ]]; then
       ok "$(basename "$bin"): $lib is the $MSIKV_SANITIZER runtime of this test build, not in the image"
-    elif printf '%s\n' $runtime_pkgs | grep -qx "$pkg"; then
+    elif grep -qx "$pkg" <<<"$(printf '%s\n' $runtime_pkgs)"; then
       ok "$(basename "$bin"): $lib from $pkg, installed by the runtime stage"
     else
       fail "$(basename "$bin"): $lib comes from $pkg, which the Dockerfile's runtime stage does not install"
@@ -51,8 +52,11 @@ done
 # The build stage and scripts/test share scripts/packages.txt.
 checks=$((checks + 1))
 build_stage=$(awk '/^FROM /{n++} n==1' "$dockerfile")
-if printf '%s\n' "$build_stage" | grep -q 'COPY scripts/packages.txt' &&
-   printf '%s\n' "$build_stage" | grep -q 'apt-get install.*\|packages.txt'; then
+# (Here-strings, not pipes: with pipefail, grep -q closing a pipe early would
+# make printf's SIGPIPE fail the check at random.)
+if grep -q 'COPY scripts/packages.txt' <<<"$build_stage" &&
+   grep -q "apt-get install" <<<"$build_stage" &&
+   grep -q "/tmp/packages.txt)" <<<"$build_stage"; then
   ok "build stage installs scripts/packages.txt"
 else
   fail "the build stage does not install scripts/packages.txt"
