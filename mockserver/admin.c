@@ -28,20 +28,24 @@ static cJSON *parse_body(const mock_request *req, mock_response *resp) {
   return json;
 }
 
+/* Admin numbers (clock shifts, lifetimes, offsets) are bounded to +-1e13
+ * (300 years in seconds), so that seconds * 1000 and shifts added to the
+ * clock stay far from int64 overflow (fuzz: {"shift_s":3.1e27} and
+ * {"shift_s":2541250321654359632}). */
+#define ADMIN_INT_MAX 10000000000000LL
+
 static bool get_int(const cJSON *o, const char *name, int64_t *out) {
   const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, name);
   if (cJSON_IsNumber(it)) {
-    /* The same range as strings: converting a larger double is undefined
-     * (fuzz: {"shift_s":3.1e27}). */
     double v = it->valuedouble;
-    if (!(v >= (double)(INT64_MIN / 2) && v <= (double)(INT64_MAX / 2)))
+    if (!(v >= -(double)ADMIN_INT_MAX && v <= (double)ADMIN_INT_MAX))
       return false;
     *out = (int64_t)v;
     return true;
   }
   if (cJSON_IsString(it))
-    return msikv_parse_int64_str(it->valuestring, INT64_MIN / 2, INT64_MAX / 2,
-                                 out) == MSIKV_OK;
+    return msikv_parse_int64_str(it->valuestring, -ADMIN_INT_MAX,
+                                 ADMIN_INT_MAX, out) == MSIKV_OK;
   return false;
 }
 

@@ -30,8 +30,11 @@ static void test_admin_clock_hugeShift_400ClockUnchanged(void **state) {
   mock_app *app = NULL;
   assert_int_equal(mock_app_new(&cfg, &app, NULL), MSIKV_OK);
   const char *bodies[] = {"{\"shift_s\":3111111111111111111111111600}",
-                          "{\"shift_s\":-1e300}", "{\"shift_s\":1e999}"};
-  for (size_t i = 0; i < 3; i++) {
+                          "{\"shift_s\":-1e300}", "{\"shift_s\":1e999}",
+                          "{\"shift_s\":2541250321654359632}",
+                          "{\"shift_ms\":\"9223372036854775807\"}",
+                          "{\"set_shift_ms\":-9.2e18}"};
+  for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
     mock_request req;
     memset(&req, 0, sizeof(req));
     req.listener = MOCK_LISTENER_ADMIN;
