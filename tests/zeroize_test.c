@@ -38,6 +38,9 @@ static void *scan_malloc(size_t size, void *ctx) {
   size_t *p = malloc(size + sizeof(size_t));
   if (!p)
     return NULL;
+  /* Defined bytes throughout, so that scanning a whole block (spare
+   * capacity included) reads nothing uninitialised (valgrind). */
+  memset(p + 1, 0, size);
   *p = size;
   return p + 1;
 }
@@ -67,6 +70,7 @@ static void *scan_realloc(void *ptr, size_t size, void *ctx) {
   size_t *q = malloc(size + sizeof(size_t));
   if (!q)
     return NULL;
+  memset(q + 1, 0, size);
   memcpy(q + 1, ptr, *p < size ? *p : size);
   scan_block(ptr, *p);
   free(p);
