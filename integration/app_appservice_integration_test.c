@@ -26,6 +26,7 @@
 
 #include "app_harness.h"
 #include "harness.h"
+#include "it_target.h"
 
 #define MOCK_VALUE "Hello from the msikv mock Key Vault"
 #define MI_OID "aaaaaaaa-0000-4000-8000-000000000002"
@@ -61,16 +62,26 @@ static void test_appservice_container_uses_managed_identity(void **state) {
   assert_true(m.identity_endpoint[0] && m.identity_header[0]);
   long long since = 0;
 
-  const char *env_netns[] = {
-      "PORT=", "WEBSITES_PORT=8000", "HOST=0.0.0.0",
-      "WEBSITE_SITE_NAME=msikv-demo", "APPSETTING_WEBSITE_SITE_NAME=msikv-demo",
-      "AZURE_TENANT_ID=", "AZURE_CLIENT_ID=", "AZURE_CLIENT_SECRET=",
-      "SECRET_DISPLAY=full", NULL};
-  const char *env_loopback[] = {
-      "PORT=", "WEBSITES_PORT=0", "HOST=127.0.0.1",
-      "WEBSITE_SITE_NAME=msikv-demo", "APPSETTING_WEBSITE_SITE_NAME=msikv-demo",
-      "AZURE_TENANT_ID=", "AZURE_CLIENT_ID=", "AZURE_CLIENT_SECRET=",
-      "SECRET_DISPLAY=full", NULL};
+  const char *env_netns[] = {"PORT=",
+                             "WEBSITES_PORT=8000",
+                             "HOST=0.0.0.0",
+                             "WEBSITE_SITE_NAME=msikv-demo",
+                             "APPSETTING_WEBSITE_SITE_NAME=msikv-demo",
+                             "AZURE_TENANT_ID=",
+                             "AZURE_CLIENT_ID=",
+                             "AZURE_CLIENT_SECRET=",
+                             "SECRET_DISPLAY=full",
+                             NULL};
+  const char *env_loopback[] = {"PORT=",
+                                "WEBSITES_PORT=0",
+                                "HOST=127.0.0.1",
+                                "WEBSITE_SITE_NAME=msikv-demo",
+                                "APPSETTING_WEBSITE_SITE_NAME=msikv-demo",
+                                "AZURE_TENANT_ID=",
+                                "AZURE_CLIENT_ID=",
+                                "AZURE_CLIENT_SECRET=",
+                                "SECRET_DISPLAY=full",
+                                NULL};
   it_webapp w;
   assert_int_equal(
       it_webapp_start(&m, private_netns ? env_netns : env_loopback, &w), 0);
@@ -87,10 +98,8 @@ static void test_appservice_container_uses_managed_identity(void **state) {
   assert_non_null(j);
   assert_string_equal(cJSON_GetObjectItem(j, "credential")->valuestring,
                       "ManagedIdentityCredential (App Service)");
-  assert_string_equal(cJSON_GetObjectItem(j, "principal")->valuestring,
-                      MI_OID);
-  assert_string_equal(cJSON_GetObjectItem(j, "value")->valuestring,
-                      MOCK_VALUE);
+  assert_string_equal(cJSON_GetObjectItem(j, "principal")->valuestring, MI_OID);
+  assert_string_equal(cJSON_GetObjectItem(j, "value")->valuestring, MOCK_VALUE);
   cJSON_Delete(j);
   it_http_free(&r);
 
@@ -131,5 +140,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_appservice_container_uses_managed_identity),
   };
-  return cmocka_run_group_tests_name("app_appservice", tests, NULL, NULL);
+  return IT_RUN_MOCK_ONLY_SUITE(
+      "app_appservice", tests, NULL, NULL,
+      "needs the mock (App Service identity endpoint)");
 }

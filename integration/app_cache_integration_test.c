@@ -17,6 +17,7 @@
 
 #include "app_harness.h"
 #include "harness.h"
+#include "it_target.h"
 
 #define MOCK_VALUE "Hello from the msikv mock Key Vault"
 
@@ -42,8 +43,7 @@ static void get_page(const it_webapp *w, long want_status, it_http *r) {
 
 static void test_rotation_pickedUpAfterTtl(void **state) {
   (void)state;
-  if (it_target_azure())
-    skip(); /* Needs the mock. */
+  IT_SKIP_ON_AZURE("needs the mock");
   it_mock m;
   assert_int_equal(it_mock_start(&m, NULL), 0);
   const char *extra[] = {"SECRET_CACHE_TTL=1", NULL};
@@ -68,8 +68,7 @@ static void test_rotation_pickedUpAfterTtl(void **state) {
 
 static void test_outage_staleServedThenRecovers(void **state) {
   (void)state;
-  if (it_target_azure())
-    skip(); /* Needs the mock. */
+  IT_SKIP_ON_AZURE("needs the mock");
   it_mock m;
   assert_int_equal(it_mock_start(&m, NULL), 0);
   const char *extra[] = {"SECRET_CACHE_TTL=1", "SECRET_STALE_TTL=60", NULL};
@@ -111,8 +110,7 @@ static void test_outage_staleServedThenRecovers(void **state) {
 
 static void test_outagePastStaleWindow_errorPage(void **state) {
   (void)state;
-  if (it_target_azure())
-    skip(); /* Needs the mock. */
+  IT_SKIP_ON_AZURE("needs the mock");
   it_mock m;
   assert_int_equal(it_mock_start(&m, NULL), 0);
   const char *extra[] = {"SECRET_CACHE_TTL=1", "SECRET_STALE_TTL=0", NULL};
@@ -133,8 +131,7 @@ static void test_outagePastStaleWindow_errorPage(void **state) {
 
 static void test_tokenExpiry_refreshedAfterClockShift(void **state) {
   (void)state;
-  if (it_target_azure())
-    skip(); /* Needs the mock. */
+  IT_SKIP_ON_AZURE("needs the mock");
   it_mock m;
   assert_int_equal(it_mock_start(&m, NULL), 0);
   const char *extra[] = {"SECRET_CACHE_TTL=1", NULL};
@@ -176,8 +173,7 @@ static void *getter_run(void *arg) {
 
 static void test_coldConcurrent_oneFetch(void **state) {
   (void)state;
-  if (it_target_azure())
-    skip(); /* Needs the mock. */
+  IT_SKIP_ON_AZURE("needs the mock");
   it_mock m;
   assert_int_equal(it_mock_start(&m, NULL), 0);
   /* Slow Key Vault answers, so that the requests overlap. */
@@ -204,8 +200,7 @@ static void test_coldConcurrent_oneFetch(void **state) {
 
 static void test_sigterm_inFlightRequestCompletes(void **state) {
   (void)state;
-  if (it_target_azure())
-    skip(); /* Needs the mock. */
+  IT_SKIP_ON_AZURE("needs the mock");
   it_mock m;
   assert_int_equal(it_mock_start(&m, NULL), 0);
   assert_true(it_admin_fault(&m, "{\"route\":\"kv\",\"kind\":\"delay\","
@@ -223,8 +218,7 @@ static void test_sigterm_inFlightRequestCompletes(void **state) {
 
 static void test_slowVault_waitersBoundedPingAnswered(void **state) {
   (void)state;
-  if (it_target_azure())
-    skip(); /* Needs the mock. */
+  IT_SKIP_ON_AZURE("needs the mock");
   it_mock m;
   assert_int_equal(it_mock_start(&m, NULL), 0);
   assert_true(it_admin_fault(&m, "{\"route\":\"kv\",\"kind\":\"delay\","
@@ -262,8 +256,7 @@ static void test_slowVault_waitersBoundedPingAnswered(void **state) {
 
 static void test_scriptValue_escapedOnPage(void **state) {
   (void)state;
-  if (it_target_azure())
-    skip(); /* Needs the mock. */
+  IT_SKIP_ON_AZURE("needs the mock");
   it_mock m;
   assert_int_equal(it_mock_start(&m, NULL), 0);
   assert_int_equal(

@@ -15,6 +15,7 @@
 
 #include "app_harness.h"
 #include "harness.h"
+#include "it_target.h"
 
 #define MOCK_VALUE "Hello from the msikv mock Key Vault"
 #define MI_OID "aaaaaaaa-0000-4000-8000-000000000002"
@@ -43,8 +44,7 @@ static void assert_page(const it_webapp *w, const char *credential,
 
 static void test_appservice_page_secretCredentialPrincipal(void **state) {
   (void)state;
-  if (it_target_azure())
-    skip(); /* Needs the mock. */
+  IT_SKIP_ON_AZURE("needs the mock");
   it_mock m;
   assert_int_equal(it_mock_start(&m, NULL), 0);
   it_webapp w;
@@ -113,8 +113,7 @@ static void test_appservice_page_secretCredentialPrincipal(void **state) {
 
 static void test_legacy_eachExpiresOnFormat_pageShown(void **state) {
   (void)state;
-  if (it_target_azure())
-    skip(); /* Needs the mock. */
+  IT_SKIP_ON_AZURE("needs the mock");
   const char *formats[] = {"windows", "docs", "linux", "iso", "int", "epoch"};
   for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
     const char *args[] = {"--profile", "legacy", "--legacy-expires-format",
@@ -135,8 +134,7 @@ static void test_legacy_eachExpiresOnFormat_pageShown(void **state) {
 /* IMDS (VMs, AKS pod identity), reached through the default chain. */
 static void test_imds_pageNamesManagedIdentity(void **state) {
   (void)state;
-  if (it_target_azure())
-    skip(); /* Needs the mock. */
+  IT_SKIP_ON_AZURE("needs the mock");
   const char *args[] = {"--profile", "imds", NULL};
   it_mock m;
   assert_int_equal(it_mock_start(&m, args), 0);
@@ -150,8 +148,7 @@ static void test_imds_pageNamesManagedIdentity(void **state) {
 
 static void test_clientSecret_pageNamesServicePrincipal(void **state) {
   (void)state;
-  if (it_target_azure())
-    skip(); /* Needs the mock. */
+  IT_SKIP_ON_AZURE("needs the mock");
   const char *args[] = {"--profile", "sp", NULL};
   it_mock m;
   assert_int_equal(it_mock_start(&m, args), 0);
@@ -164,8 +161,7 @@ static void test_clientSecret_pageNamesServicePrincipal(void **state) {
 
 static void test_maskedDisplay_valueHidden(void **state) {
   (void)state;
-  if (it_target_azure())
-    skip(); /* Needs the mock. */
+  IT_SKIP_ON_AZURE("needs the mock");
   it_mock m;
   assert_int_equal(it_mock_start(&m, NULL), 0);
   const char *extra[] = {"SECRET_DISPLAY=masked", NULL};
@@ -183,8 +179,7 @@ static void test_maskedDisplay_valueHidden(void **state) {
 
 static void test_badConfig_exitCode2WithMessage(void **state) {
   (void)state;
-  if (it_target_azure())
-    skip(); /* Needs the mock. */
+  IT_SKIP_ON_AZURE("needs the mock");
   const struct {
     const char *var;
     const char *expect;
@@ -210,11 +205,7 @@ static void test_badConfig_exitCode2WithMessage(void **state) {
  * from the real vault with the real credential. */
 static void test_azure_page_readsSecret(void **state) {
   (void)state;
-  if (!it_target_azure())
-    skip(); /* Set MSIKV_TEST_TARGET=azure (bazel test --config=azure). */
-  if (!getenv("KEY_VAULT_URL") && !getenv("KEY_VAULT_URI"))
-    fail_msg("MSIKV_TEST_TARGET=azure needs KEY_VAULT_URL and credentials "
-             "(AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET)");
+  IT_REQUIRE_AZURE();
   it_webapp w;
   assert_int_equal(it_webapp_start_azure(&w), 0);
   it_http r;

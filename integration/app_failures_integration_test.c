@@ -15,6 +15,7 @@
 
 #include "app_harness.h"
 #include "harness.h"
+#include "it_target.h"
 
 #define MOCK_VALUE "Hello from the msikv mock Key Vault"
 #define DENIED_OID "dddddddd-0000-4000-8000-000000000002"
@@ -66,8 +67,7 @@ static void expect_page(const char *const *args, const char *const *extra,
 
 static void test_accessDenied_403NamesPrincipal(void **state) {
   (void)state;
-  if (it_target_azure())
-    skip(); /* Needs the mock. */
+  IT_SKIP_ON_AZURE("needs the mock");
   const char *args[] = {"--profile", "sp", NULL};
   const char *extra[] = {"AZURE_CLIENT_ID=dddddddd-0000-4000-8000-000000000001",
                          "AZURE_CLIENT_SECRET=msikv-mock-denied-secret", NULL};
@@ -79,8 +79,7 @@ static void test_accessDenied_403NamesPrincipal(void **state) {
 
 static void test_identityEndpointDown_502CouldNotGetToken(void **state) {
   (void)state;
-  if (it_target_azure())
-    skip(); /* Needs the mock. */
+  IT_SKIP_ON_AZURE("needs the mock");
   const char *extra[] = {"IDENTITY_ENDPOINT=http://127.0.0.1:1/msi/token",
                          NULL};
   const char *needles[] = {"Could not get a token", NULL};
@@ -89,8 +88,7 @@ static void test_identityEndpointDown_502CouldNotGetToken(void **state) {
 
 static void test_identityNotEnabled_503ListsMissingVars(void **state) {
   (void)state;
-  if (it_target_azure())
-    skip(); /* Needs the mock. */
+  IT_SKIP_ON_AZURE("needs the mock");
   const char *args[] = {"--profile", "imds", NULL};
   const char *extra[] = {"APPSETTING_WEBSITE_SITE_NAME=msikv-demo", NULL};
   const char *needles[] = {"Managed identity is not enabled",
@@ -102,8 +100,7 @@ static void test_identityNotEnabled_503ListsMissingVars(void **state) {
 
 static void test_noCredential_503ListsAzureVars(void **state) {
   (void)state;
-  if (it_target_azure())
-    skip(); /* Needs the mock. */
+  IT_SKIP_ON_AZURE("needs the mock");
   /* The default chain (issue 8) tries IMDS too: point it at a closed port,
    * so that no credential answers (and no az is on PATH). */
   const char *args[] = {"--profile", "imds", NULL};
@@ -119,8 +116,7 @@ static void test_noCredential_503ListsAzureVars(void **state) {
 
 static void test_noVaultUrl_500SaysSetIt(void **state) {
   (void)state;
-  if (it_target_azure())
-    skip(); /* Needs the mock. */
+  IT_SKIP_ON_AZURE("needs the mock");
   const char *extra[] = {"KEY_VAULT_URL=", NULL};
   const char *needles[] = {"<h1>KEY_VAULT_URL is not set</h1>", NULL};
   expect_page(NULL, extra, 500, needles, "KeyVaultUrlNotSet");
@@ -128,8 +124,7 @@ static void test_noVaultUrl_500SaysSetIt(void **state) {
 
 static void test_secretMissing_404(void **state) {
   (void)state;
-  if (it_target_azure())
-    skip(); /* Needs the mock. */
+  IT_SKIP_ON_AZURE("needs the mock");
   const char *extra[] = {"SECRET_NAME=does-not-exist", NULL};
   const char *needles[] = {"Secret not found",
                            "no secret named &quot;does-not-exist&quot;", NULL};
@@ -138,8 +133,7 @@ static void test_secretMissing_404(void **state) {
 
 static void test_vaultUnreachable_502(void **state) {
   (void)state;
-  if (it_target_azure())
-    skip(); /* Needs the mock. */
+  IT_SKIP_ON_AZURE("needs the mock");
   const char *extra[] = {"KEY_VAULT_URL=https://demo.vault.localhost:1", NULL};
   const char *needles[] = {"Could not reach the vault",
                            "https://demo.vault.localhost:1 could not be "
@@ -175,8 +169,7 @@ static void expect_retried(const char *fault, double min_kv_requests,
 
 static void test_kvThrottled429_retriedThenShown(void **state) {
   (void)state;
-  if (it_target_azure())
-    skip(); /* Needs the mock. */
+  IT_SKIP_ON_AZURE("needs the mock");
   expect_retried("{\"route\":\"kv\",\"kind\":\"status\",\"status\":429,"
                  "\"retry_after\":1,\"count\":2}",
                  4, 1);
@@ -184,8 +177,7 @@ static void test_kvThrottled429_retriedThenShown(void **state) {
 
 static void test_kv503_retriedThenShown(void **state) {
   (void)state;
-  if (it_target_azure())
-    skip(); /* Needs the mock. */
+  IT_SKIP_ON_AZURE("needs the mock");
   expect_retried("{\"route\":\"kv\",\"kind\":\"status\",\"status\":503,"
                  "\"retry_after\":0,\"count\":2}",
                  4, 1);
@@ -193,8 +185,7 @@ static void test_kv503_retriedThenShown(void **state) {
 
 static void test_identity500_retriedThenShown(void **state) {
   (void)state;
-  if (it_target_azure())
-    skip(); /* Needs the mock. */
+  IT_SKIP_ON_AZURE("needs the mock");
   expect_retried("{\"route\":\"msi\",\"kind\":\"status\",\"status\":500,"
                  "\"retry_after\":0,\"count\":1}",
                  2, 2);
@@ -202,8 +193,7 @@ static void test_identity500_retriedThenShown(void **state) {
 
 static void test_kvThrottledPersistently_503RetryAfter(void **state) {
   (void)state;
-  if (it_target_azure())
-    skip(); /* Needs the mock. */
+  IT_SKIP_ON_AZURE("needs the mock");
   it_mock m;
   assert_int_equal(it_mock_start(&m, NULL), 0);
   assert_true(it_admin_fault(&m, "{\"route\":\"kv\",\"kind\":\"status\","

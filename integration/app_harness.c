@@ -173,8 +173,7 @@ double it_webapp_metric(const it_webapp *w, const char *name) {
 }
 
 bool it_target_azure(void) {
-  const char *t = getenv("MSIKV_TEST_TARGET");
-  return t && strcmp(t, "azure") == 0;
+  return it_target_is_azure();
 }
 
 int it_webapp_start_azure(it_webapp *w) {

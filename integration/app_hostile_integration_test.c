@@ -27,6 +27,7 @@
 
 #include "app_harness.h"
 #include "harness.h"
+#include "it_target.h"
 
 static long long now_ms(void) {
   struct timespec ts;
@@ -68,8 +69,7 @@ static void bad_body_case(it_mock *m, it_webapp *w, const char *fault,
 
 static void test_upstreamBadBodies_clearPageProcessLives(void **state) {
   (void)state;
-  if (it_target_azure())
-    skip();
+  IT_SKIP_ON_AZURE("needs the mock");
   it_mock m;
   assert_int_equal(it_mock_start(&m, NULL), 0);
   const char *extra[] = {"SECRET_CACHE_TTL=0", NULL};
@@ -148,8 +148,8 @@ static int oversized(int port, const char *head, size_t body_len) {
     char chunk[65536];
     memset(chunk, 'a', sizeof(chunk));
     for (size_t done = 0; done < body_len;) {
-      size_t n = body_len - done < sizeof(chunk) ? body_len - done
-                                                 : sizeof(chunk);
+      size_t n =
+          body_len - done < sizeof(chunk) ? body_len - done : sizeof(chunk);
       ssize_t k = send(fd, chunk, n, MSG_NOSIGNAL);
       if (k <= 0)
         break;
@@ -195,11 +195,10 @@ static void assert_refused(int status, const char *what) {
              status);
 }
 
-static void test_webapp_slowlorisAndOversized_refusedProcessLives(
-    void **state) {
+static void
+test_webapp_slowlorisAndOversized_refusedProcessLives(void **state) {
   (void)state;
-  if (it_target_azure())
-    skip();
+  IT_SKIP_ON_AZURE("needs the mock");
   it_mock m;
   assert_int_equal(it_mock_start(&m, NULL), 0);
   const char *extra[] = {"WEBAPP_CONNECTION_TIMEOUT=2", NULL};
@@ -231,11 +230,9 @@ static void assert_mock_alive(const it_mock *m) {
   cJSON_Delete(cfg);
 }
 
-static void test_mock_slowlorisAndOversized_refusedProcessLives(
-    void **state) {
+static void test_mock_slowlorisAndOversized_refusedProcessLives(void **state) {
   (void)state;
-  if (it_target_azure())
-    skip();
+  IT_SKIP_ON_AZURE("needs the mock");
   const char *args[] = {"--connection-timeout", "2", NULL};
   it_mock m;
   assert_int_equal(it_mock_start(&m, args), 0);
@@ -259,8 +256,7 @@ static void test_mock_slowlorisAndOversized_refusedProcessLives(
 
 static void test_cli_hostileNames_clearErrorNoRequest(void **state) {
   (void)state;
-  if (it_target_azure())
-    skip();
+  IT_SKIP_ON_AZURE("needs the mock");
   it_mock m;
   assert_int_equal(it_mock_start(&m, NULL), 0);
   char longname[400];

@@ -22,6 +22,7 @@
 
 #include "app_harness.h"
 #include "harness.h"
+#include "it_target.h"
 
 #define CLIENTS 4
 
@@ -89,8 +90,7 @@ static void add_fault(const it_mock *m, const char *json) {
 
 static void test_soak_faults_allServedAndRssFlat(void **state) {
   (void)state;
-  if (it_target_azure())
-    skip(); /* Needs the mock's faults. */
+  IT_SKIP_ON_AZURE("needs the mock's faults");
   const char *env = getenv("MSIKV_SOAK_SECONDS");
   long seconds = env ? strtol(env, NULL, 10) : 10;
   if (seconds < 2)
@@ -158,10 +158,10 @@ static void test_soak_faults_allServedAndRssFlat(void **state) {
   for (int i = 0; i < CLIENTS; i++)
     pthread_join(th[i], NULL);
   long end_kb = rss_kb(w.pid);
-  double tokens = it_webapp_metric(&w, "msikv_webapp_token_requests_total") -
-                  tokens0;
-  double kv = it_webapp_metric(&w, "msikv_webapp_keyvault_requests_total") -
-              kv0;
+  double tokens =
+      it_webapp_metric(&w, "msikv_webapp_token_requests_total") - tokens0;
+  double kv =
+      it_webapp_metric(&w, "msikv_webapp_keyvault_requests_total") - kv0;
   cJSON *faults = NULL;
   assert_int_equal(it_admin(&m, "GET", "/admin/faults", NULL, &faults), 200);
   long hits = 0;

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "harness.h"
+#include "it_target.h"
 
 #define SP_CLIENT "bbbbbbbb-0000-4000-8000-000000000001"
 #define SP_SECRET "msikv-mock-sp-secret"
@@ -257,6 +258,8 @@ int main(void) {
       T(test_cli_http_vault_refused_exit_2),
       T(test_cli_retries_429_without_retry_after),
   };
-  return cmocka_run_group_tests_name("cli_secret_integration", tests, setup,
-                                     teardown);
+  return IT_RUN_MOCK_ONLY_SUITE("cli_secret_integration", tests, setup,
+                                teardown,
+                                "needs the mock (seeded principals and "
+                                "policies); the azure flow is cli_azure");
 }

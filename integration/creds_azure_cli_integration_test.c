@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "harness.h"
+#include "it_target.h"
 
 #define SP_CLIENT "bbbbbbbb-0000-4000-8000-000000000001"
 #define SP_SECRET "msikv-mock-sp-secret"
@@ -166,6 +167,6 @@ int main(void) {
       cmocka_unit_test(test_cli_secret_get_through_default_chain_to_az),
       cmocka_unit_test(test_cli_not_logged_in_error_lists_every_link),
   };
-  return cmocka_run_group_tests_name("creds_azure_cli_integration", tests,
-                                     setup, teardown);
+  return IT_RUN_MOCK_ONLY_SUITE("creds_azure_cli_integration", tests, setup,
+                                teardown, "needs the mock (a fake az on PATH)");
 }

@@ -18,6 +18,7 @@
 #include <openssl/x509.h>
 
 #include "harness.h"
+#include "it_target.h"
 
 #define CERT_CLIENT "ffffffff-0000-4000-8000-000000000001"
 #define CERT_OID "ffffffff-0000-4000-8000-000000000002"
@@ -183,6 +184,7 @@ int main(void) {
       cmocka_unit_test(test_certificate_secret_get_each_form),
       cmocka_unit_test(test_certificate_refusals_explained),
   };
-  return cmocka_run_group_tests_name("creds_certificate_integration", tests,
-                                     setup, teardown);
+  return IT_RUN_MOCK_ONLY_SUITE("creds_certificate_integration", tests, setup,
+                                teardown,
+                                "needs the mock (its certificate principal)");
 }

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "harness.h"
+#include "it_target.h"
 
 #define SP_CLIENT "bbbbbbbb-0000-4000-8000-000000000001"
 #define SP_SECRET "msikv-mock-sp-secret"
@@ -118,6 +119,7 @@ int main(void) {
       cmocka_unit_test(test_chain_probes_imds_and_reads_secret),
       cmocka_unit_test(test_chain_environment_before_app_service),
   };
-  return cmocka_run_group_tests_name("creds_default_chain_integration", tests,
-                                     setup, teardown);
+  return IT_RUN_MOCK_ONLY_SUITE("creds_default_chain_integration", tests, setup,
+                                teardown,
+                                "needs the mock (every credential's endpoint)");
 }

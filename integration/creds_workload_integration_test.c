@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "harness.h"
+#include "it_target.h"
 
 #define WI_CLIENT "f0f0f0f0-0000-4000-8000-000000000001"
 #define MOCK_VALUE "Hello from the msikv mock Key Vault"
@@ -121,6 +122,7 @@ int main(void) {
       cmocka_unit_test(test_workload_secret_get_and_token),
       cmocka_unit_test(test_workload_refusals_explained),
   };
-  return cmocka_run_group_tests_name("creds_workload_integration", tests, setup,
-                                     teardown);
+  return IT_RUN_MOCK_ONLY_SUITE("creds_workload_integration", tests, setup,
+                                teardown,
+                                "needs the mock (its federated token issuer)");
 }

@@ -20,21 +20,21 @@
 typedef struct it_mock {
   pid_t pid;
   char env_file[4096];
-  char log_file[4096];   /**< Its stdout + stderr. */
+  char log_file[4096]; /**< Its stdout + stderr. */
   size_t var_count;
   char names[IT_MAX_VARS][64];
   char values[IT_MAX_VARS][4096];
   /* Shortcuts into the variables (or GET /admin/config). */
-  char admin[128];       /**< http://127.0.0.1:PORT */
-  char kv_url[256];      /**< https://demo.vault.localhost:PORT */
+  char admin[128];  /**< http://127.0.0.1:PORT */
+  char kv_url[256]; /**< https://demo.vault.localhost:PORT */
   char ca_file[4096];
-  char authority[256];   /**< https://login.localhost:PORT */
-  char resource[256];    /**< https://vault.localhost:PORT (token aud) */
+  char authority[256]; /**< https://login.localhost:PORT */
+  char resource[256];  /**< https://vault.localhost:PORT (token aud) */
   char tenant_id[64];
   char identity_endpoint[256];
   char identity_header[128];
   char msi_secret[128];
-  char imds_host[128];   /**< http://127.0.0.1:MSIPORT */
+  char imds_host[128]; /**< http://127.0.0.1:MSIPORT */
   int tls_port, msi_port, admin_port;
 } it_mock;
 
@@ -59,8 +59,8 @@ const char *it_mock_var(const it_mock *m, const char *name);
 
 /** The captured result of a spawned process. */
 typedef struct it_proc {
-  int exit_code;      /**< Exit status, 128+N for signal N, -1 on timeout. */
-  char *out;          /**< Owned (free with it_proc_free). */
+  int exit_code; /**< Exit status, 128+N for signal N, -1 on timeout. */
+  char *out;     /**< Owned (free with it_proc_free). */
   char *err;
 } it_proc;
 
@@ -84,12 +84,12 @@ void it_env_free(char **env);
 
 /** An HTTP exchange's outcome. */
 typedef struct it_http {
-  int curl_code;       /**< 0 = a response arrived (CURLcode otherwise). */
+  int curl_code; /**< 0 = a response arrived (CURLcode otherwise). */
   long status;
-  char *headers;       /**< Owned raw header block. */
-  char *body;          /**< Owned, NUL-terminated. */
+  char *headers; /**< Owned raw header block. */
+  char *body;    /**< Owned, NUL-terminated. */
   size_t body_len;
-  double seconds;      /**< Total time. */
+  double seconds; /**< Total time. */
 } it_http;
 
 /**
@@ -123,5 +123,34 @@ char *it_token_legacy(const it_mock *m, const char *query_extra);
 char *it_token_imds(const it_mock *m, const char *query_extra);
 char *it_token_client_secret(const it_mock *m, const char *client_id,
                              const char *secret, const char *scope);
+
+/* ---- Mock or real Azure (MSIKV_TEST_TARGET) ------------------------------ */
+
+/** @return true when MSIKV_TEST_TARGET=azure (bazel test --config=azure):
+ * the suites run the flows that make sense against real Azure and skip the
+ * others visibly (see it_target.h). */
+bool it_target_is_azure(void);
+
+/**
+ * Checks the variables azure mode needs: KEY_VAULT_URL (or KEY_VAULT_URI)
+ * and one credential (AZURE_TENANT_ID + AZURE_CLIENT_ID + a secret,
+ * certificate or federated token file; IDENTITY_ENDPOINT + IDENTITY_HEADER;
+ * MSI_ENDPOINT; or an Azure CLI login in AZURE_CONFIG_DIR or ~/.azure).
+ * @return true when complete; otherwise false with a sentence naming what
+ * is missing in @p out.
+ */
+bool it_azure_env_ready(char *out, size_t out_size);
+
+/** Prints "[  SKIPPED ] reason: @p reason" on stdout (cmocka's skip() only
+ * prints the test's name). */
+void it_skip_note(const char *reason);
+
+/**
+ * An environment for it_run in azure mode: PATH, HOME, TEST_TMPDIR and the
+ * KEY_VAULT_*, AZURE_*, IDENTITY_*, MSI_*, SECRET_NAME, SSL_CERT_FILE,
+ * CURL_CA_BUNDLE and proxy variables of this process, then @p extra (later
+ * entries win). Free with it_env_free.
+ */
+char **it_azure_env(const char *const *extra);
 
 #endif /* MSIKV_INTEGRATION_HARNESS_H */

@@ -21,13 +21,9 @@
 
 #include "app_harness.h"
 #include "harness.h"
+#include "it_target.h"
 
 #define VALUE "hygiene-canary-Zq9-value-0451"
-
-static bool on_azure(void) {
-  const char *t = getenv("MSIKV_TEST_TARGET");
-  return t && strcmp(t, "azure") == 0;
-}
 
 static void sleep_ms(long ms) {
   struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
@@ -74,8 +70,7 @@ static void drop_export_lines(char *text) {
 
 static int checked;
 
-static void assert_clean(const char *what, const char *text,
-                         const needles *n) {
+static void assert_clean(const char *what, const char *text, const needles *n) {
   assert_non_null(text);
   for (size_t i = 0; i < n->count; i++) {
     const char *hit = strstr(text, n->value[i]);
@@ -101,9 +96,8 @@ static void token_header(const it_mock *m, char *out, size_t size) {
   free(tok);
 }
 
-static void run_cli(const it_mock *m, const char *const *args,
-                    const needles *n, bool stdout_clean, bool may_fail,
-                    const char *stdout_has) {
+static void run_cli(const it_mock *m, const char *const *args, const needles *n,
+                    bool stdout_clean, bool may_fail, const char *stdout_has) {
   const char *extra[] = {NULL};
   char **env = it_mock_env(m, extra);
   assert_non_null(env);
@@ -181,7 +175,7 @@ static void flow(const char *profile) {
   assert_int_equal(r.status, 200);
   it_http_free(&r);
   assert_true(it_admin_fault(&m, "{\"route\":\"kv\",\"kind\":\"status\","
-                                  "\"status\":503,\"count\":20}") >= 0);
+                                 "\"status\":503,\"count\":20}") >= 0);
   sleep_ms(1200);
   it_webapp_get(&w, "/", "text/html", &r);
   assert_int_equal(r.status, 200);
@@ -239,22 +233,19 @@ static void flow(const char *profile) {
 
 static void test_appService_debugLogs_noSecret(void **state) {
   (void)state;
-  if (on_azure())
-    skip();
+  IT_SKIP_ON_AZURE("needs the mock");
   flow("appservice");
 }
 
 static void test_legacy_debugLogs_noSecret(void **state) {
   (void)state;
-  if (on_azure())
-    skip();
+  IT_SKIP_ON_AZURE("needs the mock");
   flow("legacy");
 }
 
 static void test_clientSecret_debugLogs_noSecret(void **state) {
   (void)state;
-  if (on_azure())
-    skip();
+  IT_SKIP_ON_AZURE("needs the mock");
   flow("sp");
   assert_true(checked > 0);
 }

@@ -13,6 +13,7 @@
 #include <curl/curl.h>
 
 #include "harness.h"
+#include "it_target.h"
 
 #define SP_CLIENT "bbbbbbbb-0000-4000-8000-000000000001"
 #define SP_SECRET "msikv-mock-sp-secret"
@@ -189,12 +190,12 @@ static void test_fault_probability_zero_never_fires(void **state) {
 static void test_fault_bad_spec_400(void **state) {
   (void)state;
   cJSON *resp = NULL;
-  assert_int_equal(it_admin(&mock, "POST", "/admin/faults",
-                            "{\"kind\":\"explode\"}", &resp),
-                   400);
-  assert_non_null(strstr(
-      cJSON_GetObjectItemCaseSensitive(resp, "error")->valuestring,
-      "kind 'explode'"));
+  assert_int_equal(
+      it_admin(&mock, "POST", "/admin/faults", "{\"kind\":\"explode\"}", &resp),
+      400);
+  assert_non_null(
+      strstr(cJSON_GetObjectItemCaseSensitive(resp, "error")->valuestring,
+             "kind 'explode'"));
   cJSON_Delete(resp);
 }
 
@@ -236,13 +237,13 @@ static void test_request_log_records_and_redacts(void **state) {
   assert_string_equal(
       cJSON_GetObjectItemCaseSensitive(h, "x-identity-header")->valuestring,
       "[redacted]");
-  assert_non_null(strstr(
-      cJSON_GetObjectItemCaseSensitive(msi, "query")->valuestring,
-      "api-version=2019-08-01"));
+  assert_non_null(
+      strstr(cJSON_GetObjectItemCaseSensitive(msi, "query")->valuestring,
+             "api-version=2019-08-01"));
   const cJSON *kv = find_entry(log, "kv", "/secrets/secret");
   assert_non_null(kv);
-  assert_string_equal(cJSON_GetObjectItemCaseSensitive(kv, "method")->valuestring,
-                      "GET");
+  assert_string_equal(
+      cJSON_GetObjectItemCaseSensitive(kv, "method")->valuestring, "GET");
   h = cJSON_GetObjectItemCaseSensitive(kv, "headers");
   assert_string_equal(
       cJSON_GetObjectItemCaseSensitive(h, "authorization")->valuestring,
@@ -274,8 +275,8 @@ static void test_request_log_marks_faults(void **state) {
   cJSON *log = it_admin_requests(&mock, 0);
   const cJSON *kv = find_entry(log, "kv", "/secrets/secret");
   assert_non_null(kv);
-  assert_string_equal(cJSON_GetObjectItemCaseSensitive(kv, "fault")->valuestring,
-                      "reset");
+  assert_string_equal(
+      cJSON_GetObjectItemCaseSensitive(kv, "fault")->valuestring, "reset");
   assert_int_equal(cJSON_GetObjectItemCaseSensitive(kv, "status")->valueint, 0);
   cJSON_Delete(log);
   free(tok);
@@ -284,16 +285,14 @@ static void test_request_log_marks_faults(void **state) {
 static void test_clock_get_and_shift(void **state) {
   (void)state;
   cJSON *c = NULL;
-  assert_int_equal(it_admin(&mock, "POST", "/admin/clock",
-                            "{\"shift_s\":86400}", &c),
-                   200);
+  assert_int_equal(
+      it_admin(&mock, "POST", "/admin/clock", "{\"shift_s\":86400}", &c), 200);
   assert_int_equal(
       (long long)cJSON_GetObjectItemCaseSensitive(c, "shift_ms")->valuedouble,
       86400000LL);
   cJSON_Delete(c);
-  assert_int_equal(it_admin(&mock, "POST", "/admin/clock",
-                            "{\"set_shift_ms\":0}", &c),
-                   200);
+  assert_int_equal(
+      it_admin(&mock, "POST", "/admin/clock", "{\"set_shift_ms\":0}", &c), 200);
   assert_int_equal(
       (long long)cJSON_GetObjectItemCaseSensitive(c, "shift_ms")->valuedouble,
       0);
@@ -372,6 +371,6 @@ int main(void) {
       cmocka_unit_test(test_profiles_print_their_variables),
       cmocka_unit_test(test_bad_flag_exits_with_message),
   };
-  return cmocka_run_group_tests_name("mock_admin_integration", tests, setup,
-                                     teardown);
+  return IT_RUN_MOCK_ONLY_SUITE("mock_admin_integration", tests, setup,
+                                teardown, "tests the mock itself");
 }

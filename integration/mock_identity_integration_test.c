@@ -13,12 +13,13 @@
 #include <curl/curl.h>
 
 #include "harness.h"
+#include "it_target.h"
 
 #define UAMI_CLIENT "cccccccc-0000-4000-8000-000000000001"
 #define UAMI_OBJECT "cccccccc-0000-4000-8000-000000000002"
 #define UAMI_RES                                                               \
-  "/subscriptions/00000000-0000-0000-0000-000000000000/resourcegroups/"       \
-  "msikv-demo/providers/Microsoft.ManagedIdentity/userAssignedIdentities/"    \
+  "/subscriptions/00000000-0000-0000-0000-000000000000/resourcegroups/"        \
+  "msikv-demo/providers/Microsoft.ManagedIdentity/userAssignedIdentities/"     \
   "msikv-uami"
 #define SP_CLIENT "bbbbbbbb-0000-4000-8000-000000000001"
 #define SP_SECRET "msikv-mock-sp-secret"
@@ -40,8 +41,7 @@ static int teardown(void **state) {
 /* GET {vault}/secrets/secret with the token; returns the HTTP status. */
 static long get_secret(const char *token, char **out_value) {
   char url[512], auth[8192];
-  snprintf(url, sizeof(url), "%s/secrets/secret?api-version=7.4",
-           mock.kv_url);
+  snprintf(url, sizeof(url), "%s/secrets/secret?api-version=7.4", mock.kv_url);
   snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
   const char *h[] = {auth, NULL};
   it_http r;
@@ -74,8 +74,8 @@ static void test_appservice_system_assigned_reads_secret(void **state) {
   free(tok);
 }
 
-static void test_appservice_user_assigned_each_selector_reads_secret(
-    void **state) {
+static void
+test_appservice_user_assigned_each_selector_reads_secret(void **state) {
   (void)state;
   char q[512];
   char *enc = curl_easy_escape(NULL, UAMI_RES, 0);
@@ -94,8 +94,7 @@ static void test_appservice_user_assigned_each_selector_reads_secret(
   free(tok);
 }
 
-static void test_appservice_response_shape_has_string_expires_on(
-    void **state) {
+static void test_appservice_response_shape_has_string_expires_on(void **state) {
   (void)state;
   char url[1024], hdr[256];
   snprintf(url, sizeof(url),
@@ -115,8 +114,7 @@ static void test_appservice_response_shape_has_string_expires_on(
       cJSON_GetObjectItemCaseSensitive(j, "resource")->valuestring,
       "https://vault.azure.net");
   assert_string_equal(
-      cJSON_GetObjectItemCaseSensitive(j, "token_type")->valuestring,
-      "Bearer");
+      cJSON_GetObjectItemCaseSensitive(j, "token_type")->valuestring, "Bearer");
   assert_string_equal(
       cJSON_GetObjectItemCaseSensitive(j, "client_id")->valuestring,
       "aaaaaaaa-0000-4000-8000-000000000001");
@@ -136,8 +134,8 @@ static void test_appservice_wrong_header_401(void **state) {
   it_http_do(NULL, "GET", url, h, NULL, &r);
   assert_int_equal(r.status, 401);
   cJSON *j = it_http_json(&r);
-  assert_int_equal(
-      cJSON_GetObjectItemCaseSensitive(j, "statusCode")->valueint, 401);
+  assert_int_equal(cJSON_GetObjectItemCaseSensitive(j, "statusCode")->valueint,
+                   401);
   cJSON_Delete(j);
   it_http_free(&r);
   it_http_do(NULL, "GET", url, NULL, NULL, &r);
@@ -191,8 +189,8 @@ static void test_legacy_expires_on_is_windows_date(void **state) {
   assert_true(cJSON_IsString(exp));
   /* "M/d/yyyy h:mm:ss AM +00:00" */
   assert_non_null(strstr(exp->valuestring, " +00:00"));
-  assert_true(strstr(exp->valuestring, " AM ") || strstr(exp->valuestring,
-                                                         " PM "));
+  assert_true(strstr(exp->valuestring, " AM ") ||
+              strstr(exp->valuestring, " PM "));
   assert_non_null(strchr(exp->valuestring, '/'));
   cJSON_Delete(j);
   it_http_free(&r);
@@ -237,8 +235,7 @@ static void test_imds_errors_400(void **state) {
   it_http_free(&r);
 }
 
-static void test_client_secret_discovery_then_token_reads_secret(
-    void **state) {
+static void test_client_secret_discovery_then_token_reads_secret(void **state) {
   (void)state;
   char url[1024];
   snprintf(url, sizeof(url), "%s/%s/v2.0/.well-known/openid-configuration",
@@ -250,8 +247,8 @@ static void test_client_secret_discovery_then_token_reads_secret(
   cJSON *j = it_http_json(&r);
   char want[512];
   snprintf(want, sizeof(want), "%s/%s/v2.0", mock.authority, mock.tenant_id);
-  assert_string_equal(cJSON_GetObjectItemCaseSensitive(j, "issuer")->valuestring,
-                      want);
+  assert_string_equal(
+      cJSON_GetObjectItemCaseSensitive(j, "issuer")->valuestring, want);
   const cJSON *jwks = cJSON_GetObjectItemCaseSensitive(j, "jwks_uri");
   assert_true(cJSON_IsString(jwks));
   char jwks_url[512];
@@ -287,10 +284,10 @@ static void test_client_secret_wrong_secret_aadsts7000215(void **state) {
       cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(j, "error_codes"), 0)
           ->valueint,
       7000215);
-  assert_true(strncmp(cJSON_GetObjectItemCaseSensitive(j, "error_description")
-                          ->valuestring,
-                      "AADSTS7000215: Invalid client secret provided.",
-                      46) == 0);
+  assert_true(
+      strncmp(
+          cJSON_GetObjectItemCaseSensitive(j, "error_description")->valuestring,
+          "AADSTS7000215: Invalid client secret provided.", 46) == 0);
   cJSON_Delete(j);
   it_http_free(&r);
 }
@@ -325,10 +322,10 @@ static void test_discovery_instance_names_authority(void **state) {
   assert_int_equal(r.status, 200);
   cJSON *j = it_http_json(&r);
   assert_non_null(cJSON_GetObjectItemCaseSensitive(j, "metadata"));
-  assert_non_null(strstr(
-      cJSON_GetObjectItemCaseSensitive(j, "tenant_discovery_endpoint")
-          ->valuestring,
-      "/v2.0/.well-known/openid-configuration"));
+  assert_non_null(
+      strstr(cJSON_GetObjectItemCaseSensitive(j, "tenant_discovery_endpoint")
+                 ->valuestring,
+             "/v2.0/.well-known/openid-configuration"));
   cJSON_Delete(j);
   it_http_free(&r);
 }
@@ -350,6 +347,6 @@ int main(void) {
       cmocka_unit_test(test_client_secret_expired_aadsts7000222),
       cmocka_unit_test(test_discovery_instance_names_authority),
   };
-  return cmocka_run_group_tests_name("mock_identity_integration", tests, setup,
-                                     teardown);
+  return IT_RUN_MOCK_ONLY_SUITE("mock_identity_integration", tests, setup,
+                                teardown, "tests the mock itself");
 }

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "harness.h"
+#include "it_target.h"
 
 #define SP_CLIENT "bbbbbbbb-0000-4000-8000-000000000001"
 #define SP_SECRET "msikv-mock-sp-secret"
@@ -53,8 +54,8 @@ static void expect_error(const it_http *r, long status, const char *code,
   cJSON *j = it_http_json(r);
   const cJSON *err = cJSON_GetObjectItemCaseSensitive(j, "error");
   assert_non_null(err);
-  assert_string_equal(cJSON_GetObjectItemCaseSensitive(err, "code")->valuestring,
-                      code);
+  assert_string_equal(
+      cJSON_GetObjectItemCaseSensitive(err, "code")->valuestring, code);
   const char *msg =
       cJSON_GetObjectItemCaseSensitive(err, "message")->valuestring;
   if (strncmp(msg, message_prefix, strlen(message_prefix)) != 0)
@@ -151,8 +152,8 @@ static void test_clock_shift_expires_token_token_expired(void **state) {
 
 static void test_not_yet_valid_token_401(void **state) {
   (void)state;
-  char *tok = admin_token("{\"client_id\":\"" SP_CLIENT
-                          "\",\"nbf_offset_s\":600}");
+  char *tok =
+      admin_token("{\"client_id\":\"" SP_CLIENT "\",\"nbf_offset_s\":600}");
   it_http r;
   kv("GET", "/secrets/secret?api-version=7.4", tok, NULL, &r);
   assert_int_equal(r.status, 401);
@@ -207,9 +208,9 @@ static void test_replication_lag_hides_deleted_secret(void **state) {
   (void)state;
   char *tok = it_token_client_secret(&mock, SP_CLIENT, SP_SECRET, NULL);
   it_http r;
-  assert_int_equal(it_admin(&mock, "POST", "/admin/replication-lag",
-                            "{\"ms\":60000}", NULL),
-                   204);
+  assert_int_equal(
+      it_admin(&mock, "POST", "/admin/replication-lag", "{\"ms\":60000}", NULL),
+      204);
   kv("DELETE", "/secrets/secret?api-version=7.4", tok, NULL, &r);
   assert_int_equal(r.status, 200);
   it_http_free(&r);
@@ -253,6 +254,6 @@ int main(void) {
       cmocka_unit_test_setup(test_replication_lag_hides_deleted_secret, reset),
       cmocka_unit_test_setup(test_reset_restores_default_state, reset),
   };
-  return cmocka_run_group_tests_name("mock_kv_auth_integration", tests, setup,
-                                     teardown);
+  return IT_RUN_MOCK_ONLY_SUITE("mock_kv_auth_integration", tests, setup,
+                                teardown, "tests the mock itself");
 }

@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "harness.h"
+#include "it_target.h"
 
 #define SP_CLIENT "bbbbbbbb-0000-4000-8000-000000000001"
 #define SP_SECRET "msikv-mock-sp-secret"
@@ -296,6 +297,6 @@ int main(void) {
       cmocka_unit_test(test_state_file_restart_keeps_versions_and_soft_deletes),
       cmocka_unit_test(test_state_file_corrupt_stops_start_up),
   };
-  return cmocka_run_group_tests_name("mock_persist_integration", tests, NULL,
-                                     NULL);
+  return IT_RUN_MOCK_ONLY_SUITE("mock_persist_integration", tests, NULL, NULL,
+                                "tests the mock itself");
 }

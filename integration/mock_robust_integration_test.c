@@ -25,6 +25,7 @@
 #include <cmocka.h>
 
 #include "harness.h"
+#include "it_target.h"
 
 #define SP_CLIENT "bbbbbbbb-0000-4000-8000-000000000001"
 #define SP_SECRET "msikv-mock-sp-secret"
@@ -470,6 +471,6 @@ int main(void) {
       cmocka_unit_test(
           test_slowloris_connections_time_out_and_others_are_served),
   };
-  return cmocka_run_group_tests_name("mock_robust_integration", tests, setup,
-                                     teardown);
+  return IT_RUN_MOCK_ONLY_SUITE("mock_robust_integration", tests, setup,
+                                teardown, "tests the mock itself");
 }
