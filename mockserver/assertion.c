@@ -465,9 +465,12 @@ msikv_result mock_federated_token_mint(const mock_jwt_key *key,
   msikv_result rc = MSIKV_ERR_NOMEM;
   if (!hdr || !pl || !aud || !aud0)
     goto out;
-  cJSON_AddItemToArray(aud, aud0);
+  if (!cJSON_AddItemToArray(aud, aud0))
+    goto out;
   aud0 = NULL;
-  cJSON_AddItemToObject(pl, "aud", aud);
+  /* Adding copies the key, which can fail: aud stays ours until it is in. */
+  if (!cJSON_AddItemToObject(pl, "aud", aud))
+    goto out;
   aud = NULL;
   if (!cJSON_AddStringToObject(hdr, "alg", "RS256") ||
       !cJSON_AddStringToObject(hdr, "kid", mock_jwt_key_kid(key)) ||
