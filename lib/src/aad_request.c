@@ -222,3 +222,19 @@ msikv_result msikv__aad_map_error(int status, const char *body, size_t body_len,
                          code[0] ? code : "error", hint,
                          desc[0] ? ". Entra ID said: " : "", desc);
 }
+
+msikv_result msikv__entra_get_token(const char *name, msikv__token_cache *cache,
+                                    const char *scope, const char *tenant_id,
+                                    msikv__token_fetch_fn fetch,
+                                    void *fetch_ctx, msikv_token *out_token,
+                                    msikv_error *out_err) {
+  msikv_error_clear(out_err);
+  for (const char *c = scope; *c; c++) {
+    if ((unsigned char)*c < 0x20 || *c == 0x7f)
+      return msikv_error_set(out_err, MSIKV_ERR_ARG,
+                             "%s: the scope contains a control character",
+                             name);
+  }
+  return msikv__token_cache_get(cache, scope, tenant_id, fetch, fetch_ctx,
+                                out_token, out_err);
+}

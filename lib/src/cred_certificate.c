@@ -124,15 +124,8 @@ static msikv_result cc_get_token(void *vctx, const char *scope,
                                  msikv_error *out_err) {
   (void)tenant_id; /* Tokens always come from the configured tenant. */
   cc_ctx *ctx = vctx;
-  msikv_error_clear(out_err);
-  for (const char *c = scope; *c; c++) {
-    if ((unsigned char)*c < 0x20 || *c == 0x7f)
-      return msikv_error_set(out_err, MSIKV_ERR_ARG,
-                             CC_NAME ": the scope contains a control "
-                                     "character");
-  }
-  return msikv__token_cache_get(ctx->cache, scope, ctx->tenant, cc_fetch, ctx,
-                                out_token, out_err);
+  return msikv__entra_get_token(CC_NAME, ctx->cache, scope, ctx->tenant,
+                                cc_fetch, ctx, out_token, out_err);
 }
 
 static void cc_invalidate(void *vctx, const char *scope, const char *tenant_id,

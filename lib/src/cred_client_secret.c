@@ -60,15 +60,8 @@ static msikv_result cs_get_token(void *vctx, const char *scope,
                                  msikv_error *out_err) {
   (void)tenant_id; /* Tokens always come from the configured tenant. */
   cs_ctx *ctx = vctx;
-  msikv_error_clear(out_err);
-  for (const char *c = scope; *c; c++) {
-    if ((unsigned char)*c < 0x20 || *c == 0x7f)
-      return msikv_error_set(out_err, MSIKV_ERR_ARG,
-                             CS_NAME ": the scope contains a control "
-                                     "character");
-  }
-  return msikv__token_cache_get(ctx->cache, scope, ctx->tenant, cs_fetch, ctx,
-                                out_token, out_err);
+  return msikv__entra_get_token(CS_NAME, ctx->cache, scope, ctx->tenant,
+                                cs_fetch, ctx, out_token, out_err);
 }
 
 msikv_result msikv__aad_send(const msikv_transport *transport,

@@ -235,6 +235,17 @@ MSIKV_NODISCARD msikv_result msikv__token_cache_get(
     msikv_error *out_err);
 
 /**
+ * get_token for the Entra ID credentials (secret, certificate, workload
+ * identity): clears @p out_err, refuses a scope with a control character
+ * (messages start with @p name), then serves from @p cache, fetching with
+ * @p fetch for the credential's own @p tenant_id.
+ */
+MSIKV_NODISCARD msikv_result msikv__entra_get_token(
+    const char *name, msikv__token_cache *cache, const char *scope,
+    const char *tenant_id, msikv__token_fetch_fn fetch, void *fetch_ctx,
+    msikv_token *out_token, msikv_error *out_err);
+
+/**
  * Forgets @p rejected_token: every entry that still holds exactly that token
  * loses it (its next get fetches at once, with no backoff); entries holding
  * another token, and fetches in flight, are left alone. Keys are not
